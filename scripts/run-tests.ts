@@ -1,0 +1,123 @@
+/**
+ * The test command: starts a throwaway PostgreSQL (fresh database per run) and a Temporal dev
+ * server on free ports, migrates, bundles the workflows once, then runs every test file with
+ * node's test runner. It never touches the data of `npm start` and can run beside it.
+ *
+ *   tsx scripts/run-tests.ts                 all suites
+ *   tsx scripts/run-tests.ts --only unit     just the pure unit tests (no servers)
+ *   tsx scripts/run-tests.ts test/e2e/x.test.ts   named files
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { createDb } from '../src/db/knex';
+import { migrateLatest } from '../src/db/migrate';
+import { startEmbeddedPostgres } from '../src/dev/embedded-postgres';
+import { freePort } from '../src/dev/free-port';
+import { ensureTemporalCli } from '../src/dev/temporal-cli';
+import { startTemporalDevServer } from '../src/dev/temporal-dev-server';
+
+const root = path.resolve(__dirname, '..');
+const suites = ['unit', 'integration', 'workflow', 'e2e'] as const;
+
+function findTests(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join(dir, f))
+    .sort();
+}
+
+function pickFiles(args: string[]): { files: string[]; needsServers: boolean } {
+  const only = args.indexOf('--only');
+  if (only >= 0) {
+    const suite = args[only + 1] as (typeof suites)[number];
+    if (!suites.includes(suite)) throw new Error(`--only takes one of ${suites.join(', ')}`);
+    return { files: findTests(path.join(root, 'test', suite)), needsServers: suite !== 'unit' };
+  }
+  const named = args.filter((a) => a.endsWith('.ts'));
+  if (named.length) return { files: named.map((f) => path.resolve(f)), needsServers: true };
+  return { files: suites.flatMap((s) => findTests(path.join(root, 'test', s))), needsServers: true };
+}
+
+function runNodeTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+      { stdio: 'inherit', env, cwd: root },
+    );
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+async function main(): Promise<number> {
+  const { files, needsServers } = pickFiles(process.argv.slice(2));
+  if (files.length === 0) {
+    console.error('no test files found');
+    return 1;
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
+  if (!needsServers) return runNodeTests(files, env);
+
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tijori-test-'));
+  fs.chmodSync(work, 0o755);
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    if (!process.env.DATABASE_URL) {
+      const pg = await startEmbeddedPostgres({
+        dataDir: path.join(work, 'pg'),
+        port: await freePort(),
+        persistent: false,
+        unsafeFast: true,
+      });
+      cleanups.unshift(() => pg.stop());
+      const dbName = `tijori_test_${Date.now()}`;
+      await pg.createDatabase(dbName);
+      env.DATABASE_URL = pg.url(dbName);
+    }
+    const db = createDb(env.DATABASE_URL!);
+    const applied = await migrateLatest(db);
+    await db.destroy();
+    console.log(`test database ready (${applied.length} migrations)`);
+
+    if (!process.env.TEMPORAL_ADDRESS) {
+      const cliPath = ensureTemporalCli(process.env.TEMPORAL_CLI_PATH || undefined);
+      const server = await startTemporalDevServer({
+        cliPath,
+        port: await freePort(),
+        namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+      });
+      cleanups.unshift(() => server.stop());
+      env.TEMPORAL_ADDRESS = server.address;
+      env.TEMPORAL_CLI_PATH = cliPath;
+    }
+    const bundlePath = path.join(work, 'workflow-bundle.js');
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: path.join(root, 'workflows', 'index.ts'),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+    });
+    fs.writeFileSync(bundlePath, bundle.code);
+    env.TIJORI_WORKFLOW_BUNDLE = bundlePath;
+    env.TIJORI_TEST_WORKDIR = work;
+    console.log(`temporal ready at ${env.TEMPORAL_ADDRESS}; running ${files.length} test files`);
+    return await runNodeTests(files, env);
+  } finally {
+    for (const c of cleanups) await c().catch((e) => console.error('cleanup failed:', e));
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

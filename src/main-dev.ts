@@ -1,0 +1,95 @@
+/**
+ * `npm start`: the whole platform in one process tree for development — embedded PostgreSQL,
+ * the Temporal dev server with its Web UI, the provider simulators, the worker and the API.
+ * DATABASE_URL / TEMPORAL_ADDRESS switch the first two to external services.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from './config';
+import { createDb } from './db/knex';
+import { migrateLatest } from './db/migrate';
+import { startEmbeddedPostgres } from './dev/embedded-postgres';
+import { ensureTemporalCli } from './dev/temporal-cli';
+import { startTemporalDevServer } from './dev/temporal-dev-server';
+import { createLogger } from './logger';
+import { startApi } from './run/api';
+import { onShutdown } from './run/shutdown';
+import { startSimulators } from './run/simulators';
+import { startWorker } from './run/worker';
+import { bootstrapAdmin, devAdminKey } from './users/bootstrap';
+
+async function main(): Promise<void> {
+  const base = loadConfig();
+  const log = createLogger(base.logLevel, 'tijori');
+  const stops: Array<() => Promise<void>> = [];
+  onShutdown(log, stops);
+  fs.mkdirSync(base.dataDir, { recursive: true });
+  const overrides: Record<string, string> = {};
+
+  if (!base.database.url) {
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(base.dataDir, 'pg'),
+      port: base.database.embeddedPort,
+      persistent: true,
+      onLog: (line) => log.debug({ component: 'postgres' }, line),
+    });
+    stops.unshift(() => pg.stop());
+    await pg.createDatabase('tijori');
+    overrides.DATABASE_URL = pg.url('tijori');
+  }
+  if (!base.temporal.address) {
+    const temporal = await startTemporalDevServer({
+      cliPath: ensureTemporalCli(base.temporal.cliPath),
+      port: base.temporal.devPort,
+      uiPort: base.temporal.uiPort,
+      dbFile: path.join(base.dataDir, 'temporal.sqlite'),
+      namespace: base.temporal.namespace,
+      onLog: (line) => log.debug({ component: 'temporal-server' }, line),
+    });
+    stops.unshift(() => temporal.stop());
+    overrides.TEMPORAL_ADDRESS = temporal.address;
+  }
+  const adminKey = base.api.bootstrapAdminKey ?? devAdminKey(base.dataDir);
+  const config = loadConfig({ ...process.env, ...overrides, TIJORI_ADMIN_API_KEY: adminKey });
+
+  const db = createDb(config.database.url!);
+  const applied = await migrateLatest(db);
+  const admin = await bootstrapAdmin(db, adminKey);
+  await db.destroy();
+
+  const sims = await startSimulators(config, log, { apiBaseUrl: config.api.publicUrl });
+  stops.unshift(() => sims.stop());
+  const worker = await startWorker(config, log);
+  stops.unshift(() => worker.stop());
+  const api = await startApi(config, log);
+  stops.unshift(() => api.stop());
+
+  const lines = [
+    '',
+    'Tijori is running. Ctrl-C stops everything; data is kept in ' + config.dataDir,
+    '',
+    `  API                 ${api.url}   (docs ${api.url}/docs, OpenAPI ${api.url}/v1/openapi.json)`,
+    `  Temporal            ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
+    `  Temporal Web UI     ${base.temporal.address ? '(external cluster)' : config.temporal.uiUrl}`,
+    `  PostgreSQL          ${config.database.url!.replace(/:[^:@/]+@/, ':****@')}`,
+    `  Operator providers  ${sims.urls.operator}`,
+    `  KYC provider        ${sims.urls.kyc}`,
+    `  Payment gateway     ${sims.urls.gateway}`,
+    `  SMS sink (twilio)   ${sims.urls.sms}/messages`,
+    `  Mail sink           smtp://127.0.0.1:${sims.urls.smtpPort}, ${sims.urls.mailHttp}/messages`,
+    '',
+    `  Migrations applied this start: ${applied.length}`,
+    `  Admin (${admin.created ? 'created now' : 'existing'}): ${admin.adminId}`,
+    `  Log in:  curl -H 'Authorization: Bearer ${adminKey}' ${api.url}/v1/users/${admin.adminId}`,
+    base.api.bootstrapAdminKey
+      ? ''
+      : `  (key generated once and kept in ${path.join(config.dataDir, 'admin-api-key')})`,
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
+
+main().catch((err: Error) => {
+  console.error(err.stack ?? err.message);
+  process.exit(1);
+});

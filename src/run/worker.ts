@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { createEmailSender } from '../notify/email';
+import { createSmsSender } from '../notify/sms';
+import { connectWorkerConnection } from '../temporal/connection';
+import { installTemporalRuntime } from '../temporal/runtime';
+
+// dist/src/run/worker.js when compiled, src/run/worker.ts under tsx: two levels below the root.
+const root = path.resolve(__dirname, '..', '..');
+const compiled = __filename.endsWith('.js');
+
+/**
+ * Workflow code comes from a pre-built bundle in a production build (`npm run build`) and in test
+ * runs; in development it is bundled from source at start.
+ */
+function workflowSource(bundlePath: string | undefined) {
+  if (bundlePath) return { workflowBundle: { codePath: bundlePath } };
+  if (compiled) {
+    const codePath = path.join(root, 'workflow-bundle.js');
+    if (!fs.existsSync(codePath)) throw new Error(`No workflow bundle at ${codePath}: run \`npm run build\``);
+    return { workflowBundle: { codePath } };
+  }
+  return { workflowsPath: path.join(root, 'workflows', 'index.ts') };
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  done: Promise<void>;
+  stop: () => Promise<void>;
+}
+
+export async function startWorker(config: Config, log: Logger, bundlePath?: string): Promise<RunningWorker> {
+  installTemporalRuntime(log);
+  const connection = await connectWorkerConnection(config.temporal);
+  const sms = createSmsSender(config.notify.twilio);
+  const email = createEmailSender(config.notify.smtp, config.notify.mailFrom);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: createActivities({ sms, email }),
+    ...workflowSource(bundlePath),
+  });
+  const done = worker.run().finally(async () => {
+    email.close();
+    await connection.close();
+  });
+  log.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
+  return {
+    worker,
+    done,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
