@@ -57,6 +57,9 @@ const envSchema = z.object({
   KYC_PROVIDER_URL: optionalString.pipe(z.url().optional()),
   GATEWAY_URL: optionalString.pipe(z.url().optional()),
   GATEWAY_WEBHOOK_SECRET: z.string().min(16).default('dev-gateway-webhook-secret'),
+  GATEWAY_MERCHANT_KEY: z.string().min(8).default('dev-gateway-merchant-key'),
+  TOPUP_APPROVAL_TTL_SECONDS: z.coerce.number().int().min(1).default(72 * 3600),
+  TOPUP_PAYMENT_TTL_SECONDS: z.coerce.number().int().min(1).default(30 * 60),
   PROVIDER_CALLBACK_SECRET: z.string().min(16).default('dev-provider-callback-secret'),
 
   TWILIO_ACCOUNT_SID: z.string().default('AC00000000000000000000000000000000'),
@@ -141,7 +144,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       kycBaseUrl: e.KYC_PROVIDER_URL ?? localUrl(simHost, e.SIM_KYC_PORT),
       gatewayBaseUrl: e.GATEWAY_URL ?? localUrl(simHost, e.SIM_GATEWAY_PORT),
       gatewayWebhookSecret: e.GATEWAY_WEBHOOK_SECRET,
+      gatewayMerchantKey: e.GATEWAY_MERCHANT_KEY,
       callbackSecret: e.PROVIDER_CALLBACK_SECRET,
+    },
+    topups: {
+      approvalTtlSeconds: e.TOPUP_APPROVAL_TTL_SECONDS,
+      paymentTtlSeconds: e.TOPUP_PAYMENT_TTL_SECONDS,
     },
     notify: {
       twilio: {

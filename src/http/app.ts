@@ -1,28 +1,44 @@
+import type { IncomingMessage } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
+import { authenticate } from './auth';
 import type { AppDeps, RouteContext } from './context';
-import { errorHandler, notFoundHandler, type DomainErrorMapper } from './errors';
+import { toAppError } from './domain-errors';
+import { errorHandler, notFoundHandler } from './errors';
+import { jsonReplacer } from './json';
 import { requestContext, securityHeaders } from './middleware';
 import { OpenApiRegistry } from './openapi';
 import { healthRoutes } from './routes/health';
+import { topupRoutes } from './routes/topups';
+import { userRoutes } from './routes/users';
+import { walletRoutes } from './routes/wallets';
 
 export type RouteModule = (ctx: RouteContext) => void;
 
-const routeModules: RouteModule[] = [healthRoutes];
-const domainErrorMappers: DomainErrorMapper[] = [];
+const routeModules: RouteModule[] = [healthRoutes, userRoutes, walletRoutes, topupRoutes];
 
 /** Builds the Express app from its dependencies; listening is the caller's business. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('json replacer', jsonReplacer);
   app.use(requestContext(deps.log, deps.metrics));
   app.use(securityHeaders());
-  app.use(express.json({ limit: '100kb' }));
+  app.use(
+    express.json({
+      limit: '100kb',
+      // Webhook signatures are over the exact bytes received.
+      verify: (req: IncomingMessage & { rawBody?: Buffer }, _res, buf) => {
+        req.rawBody = buf;
+      },
+    }),
+  );
 
   const registry = new OpenApiRegistry();
+  const publicRouter = express.Router();
   const router = express.Router();
-  for (const mod of routeModules) mod({ router, registry, deps });
+  router.use('/v1', authenticate(deps.db));
+  for (const mod of routeModules) mod({ router, publicRouter, registry, deps });
 
   const document = registry.document({
     title: 'Tijori API',
@@ -42,8 +58,9 @@ export function createApp(deps: AppDeps): Express {
   };
   app.use('/docs', docsCsp, swaggerUi.serve, swaggerUi.setup(document));
 
+  app.use(publicRouter);
   app.use(router);
   app.use(notFoundHandler());
-  app.use(errorHandler(deps.log, domainErrorMappers));
+  app.use(errorHandler(deps.log, [toAppError]));
   return app;
 }

@@ -1,9 +1,10 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { AppError, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 
-/** The error codes of the public contract (../shared/API.md) and their HTTP statuses. */
-export const errorStatus = {
+/** The HTTP status of each contract error code. */
+export const errorStatus: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
@@ -21,22 +22,8 @@ export const errorStatus = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
-} as const;
+};
 
-export type ErrorCode = keyof typeof errorStatus;
-
-export class ApiError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-  get status(): number {
-    return errorStatus[this.code];
-  }
-}
 
 export function errorBody(code: ErrorCode, message: string, details?: unknown) {
   return { error: { code, message, ...(details === undefined ? {} : { details }) } };
@@ -49,7 +36,7 @@ export function validationDetails(err: ZodError, where: string) {
 }
 
 /** Maps domain errors that carry a contract code (e.g. the ledger's) to API errors. */
-export type DomainErrorMapper = (err: unknown) => ApiError | undefined;
+export type DomainErrorMapper = (err: unknown) => AppError | undefined;
 
 export function notFoundHandler(): RequestHandler {
   return (req, res) => {
@@ -60,28 +47,29 @@ export function notFoundHandler(): RequestHandler {
 export function errorHandler(log: Logger, mappers: DomainErrorMapper[] = []): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const mapped = toApiError(err, mappers);
-    if (mapped.status >= 500) {
+    const status = errorStatus[mapped.code];
+    if (status >= 500) {
       log.error({ err, requestId: res.locals.requestId, path: req.path }, 'request failed');
     }
     if (res.headersSent) return;
-    res.status(mapped.status).json(errorBody(mapped.code, mapped.message, mapped.details));
+    res.status(status).json(errorBody(mapped.code, mapped.message, mapped.details));
   };
 }
 
-function toApiError(err: unknown, mappers: DomainErrorMapper[]): ApiError {
-  if (err instanceof ApiError) return err;
+function toApiError(err: unknown, mappers: DomainErrorMapper[]): AppError {
+  if (err instanceof AppError) return err;
   if (err instanceof ZodError)
-    return new ApiError('VALIDATION_FAILED', 'Invalid request', validationDetails(err, 'body'));
+    return new AppError('VALIDATION_FAILED', 'Invalid request', validationDetails(err, 'body'));
   const e = err as { type?: string; status?: number; message?: string };
   // body-parser errors: malformed JSON, too large, wrong charset — all the client's fault.
-  if (e?.type === 'entity.parse.failed') return new ApiError('VALIDATION_FAILED', 'Request body is not valid JSON');
-  if (e?.type === 'entity.too.large') return new ApiError('VALIDATION_FAILED', 'Request body is too large');
+  if (e?.type === 'entity.parse.failed') return new AppError('VALIDATION_FAILED', 'Request body is not valid JSON');
+  if (e?.type === 'entity.too.large') return new AppError('VALIDATION_FAILED', 'Request body is too large');
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-    return new ApiError('VALIDATION_FAILED', e.message ?? 'Bad request');
+    return new AppError('VALIDATION_FAILED', e.message ?? 'Bad request');
   }
   for (const map of mappers) {
     const m = map(err);
     if (m) return m;
   }
-  return new ApiError('INTERNAL', 'Internal error');
+  return new AppError('INTERNAL', 'Internal error');
 }

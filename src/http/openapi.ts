@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorStatus } from './errors';
+import { errorCodes } from '../errors';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -23,7 +23,7 @@ export interface RouteDoc {
 
 const errorSchema = z.object({
   error: z.object({
-    code: z.enum(Object.keys(errorStatus) as [keyof typeof errorStatus, ...(keyof typeof errorStatus)[]]),
+    code: z.enum(errorCodes),
     message: z.string(),
     details: z.record(z.string(), z.unknown()).optional(),
   }),

@@ -1,6 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
-import { ApiError, validationDetails } from './errors';
+import { AppError } from '../errors';
+import { validationDetails } from './errors';
 import type { HttpMethod, OpenApiRegistry, ResponseSpec } from './openapi';
 
 export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
@@ -28,7 +29,7 @@ function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where
   if (!schema) return undefined as z.output<T>;
   const r = schema.safeParse(value);
   if (!r.success) {
-    throw new ApiError('VALIDATION_FAILED', `Invalid ${where}`, validationDetails(r.error, where));
+    throw new AppError('VALIDATION_FAILED', `Invalid ${where}`, validationDetails(r.error, where));
   }
   return r.data;
 }

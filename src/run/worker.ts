@@ -3,6 +3,10 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { Config } from '../config';
+import { createDb } from '../db/knex';
+import { Ledger } from '../ledger';
+import { createGatewayClient } from '../topups/gateway-client';
+import { TopupStore } from '../topups/store';
 import type { Logger } from '../logger';
 import { createEmailSender } from '../notify/email';
 import { createSmsSender } from '../notify/sms';
@@ -36,18 +40,28 @@ export interface RunningWorker {
 export async function startWorker(config: Config, log: Logger, bundlePath?: string): Promise<RunningWorker> {
   installTemporalRuntime(log);
   const connection = await connectWorkerConnection(config.temporal);
+  if (!config.database.url) throw new Error('DATABASE_URL is not set');
+  const db = createDb(config.database.url, config.database.poolMax);
+  const ledger = new Ledger(db);
+  await ledger.ensureSystemAccounts();
   const sms = createSmsSender(config.notify.twilio);
   const email = createEmailSender(config.notify.smtp, config.notify.mailFrom);
+  const gateway = createGatewayClient({
+    baseUrl: config.providers.gatewayBaseUrl,
+    merchantKey: config.providers.gatewayMerchantKey,
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: createActivities({ sms, email }),
+    activities: createActivities({ sms, email, ledger, topups: new TopupStore(db), gateway }),
     ...workflowSource(bundlePath),
   });
   const done = worker.run().finally(async () => {
     email.close();
     await connection.close();
+    await ledger.close();
+    await db.destroy();
   });
   log.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
   return {

@@ -1,0 +1,158 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import { AppError } from '../../errors';
+import { validSignature } from '../../topups/service';
+import type { Topup } from '../../topups/types';
+import { decodeCursor, encodeCursor } from '../../users/store';
+import { callerOf, requireMoneyMover } from '../auth';
+import type { RouteContext } from '../context';
+import { respondIdempotently } from '../idempotency';
+import { defineRoute } from '../route';
+import { amountSchema, cursorSchema, idempotencyHeader, idParams, limitSchema, noteSchema, pageOf, topupSchema } from '../schemas';
+
+export function topupView(t: Topup) {
+  return {
+    id: t.id,
+    userId: t.userId,
+    amount: t.amount,
+    method: t.method,
+    status: t.status,
+    utr: t.utr,
+    paymentUrl: t.paymentUrl,
+    workflowId: t.workflowId,
+    decidedBy: t.decidedBy,
+    note: t.note,
+    failureReason: t.failureReason,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  };
+}
+
+const createBody = z.discriminatedUnion('method', [
+  z.object({
+    method: z.literal('bank_transfer'),
+    amount: amountSchema,
+    utr: z.string().trim().regex(/^[A-Za-z0-9]{6,32}$/, 'the bank reference (UTR): 6-32 letters and digits'),
+  }),
+  z.object({ method: z.literal('gateway'), amount: amountSchema }),
+]);
+
+const gatewayWebhookBody = z.object({
+  event: z.enum(['payment.succeeded', 'payment.failed']),
+  orderId: z.string().min(1).max(64),
+  paymentId: z.string().min(1).max(64),
+  amount: z.number().int().positive(),
+});
+
+export function rawBodyOf(req: Request): Buffer {
+  return (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
+}
+
+export function topupRoutes({ router, publicRouter, registry, deps }: RouteContext): void {
+  const tags = ['top-ups'];
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/topups',
+      summary: 'Add money: a bank-transfer fund request for the upline to approve, or a payment-gateway order',
+      tags,
+      headers: idempotencyHeader,
+      body: createBody,
+      responses: { 202: { description: 'Accepted', schema: topupSchema } },
+    },
+    async ({ body, req, res }) => {
+      const caller = callerOf(res);
+      requireMoneyMover(caller);
+      await respondIdempotently(deps.idempotency, `topup:${caller.id}`, req, res, async (key) => ({
+        status: 202,
+        body: topupView(await deps.topups.create(caller, body, key)),
+      }));
+    },
+  );
+
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/topups',
+      summary: "Top-ups in the caller's scope (e.g. ?status=pending_approval for approvers)",
+      tags,
+      query: z.object({ status: topupSchema.shape.status.optional(), cursor: cursorSchema, limit: limitSchema }),
+      responses: { 200: { description: 'A page of top-ups', schema: pageOf(topupSchema) } },
+    },
+    async ({ query, res }) => {
+      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+      if (query.cursor && !after) throw new AppError('VALIDATION_FAILED', 'Invalid cursor');
+      const page = await deps.topups.list(callerOf(res), { status: query.status, limit: query.limit, after });
+      const last = page.items[page.items.length - 1];
+      res.json({
+        items: page.items.map(topupView),
+        nextCursor: page.more && last ? encodeCursor(last.createdAt, last.id) : null,
+      });
+    },
+  );
+
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/topups/:id',
+      summary: 'A top-up and its status; its Temporal workflow id is `topup-<id>`',
+      tags,
+      params: idParams,
+      responses: { 200: { description: 'The top-up', schema: topupSchema } },
+    },
+    async ({ params, res }) => {
+      res.json(topupView(await deps.topups.visible(callerOf(res), params.id)));
+    },
+  );
+
+  for (const action of ['approve', 'reject'] as const) {
+    defineRoute(
+      router,
+      registry,
+      {
+        method: 'post',
+        path: `/v1/topups/:id/${action}`,
+        summary: `${action === 'approve' ? 'Approve' : 'Reject'} a bank-transfer fund request (direct upline or admin)`,
+        tags,
+        params: idParams,
+        body: z.object({ note: noteSchema.optional() }),
+        responses: { 200: { description: 'The top-up', schema: topupSchema } },
+      },
+      async ({ params, body, res }) => {
+        res.json(topupView(await deps.topups.decide(callerOf(res), params.id, action, body.note)));
+      },
+    );
+  }
+
+  defineRoute(
+    publicRouter,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/webhooks/gateway',
+      summary: 'Payment gateway webhook, signed with HMAC-SHA256 of the body in X-Signature',
+      tags: ['webhooks'],
+      auth: false,
+      body: gatewayWebhookBody,
+      responses: { 200: { description: 'Received' } },
+    },
+    async ({ body, req, res }) => {
+      if (!validSignature(deps.config.providers.gatewayWebhookSecret, rawBodyOf(req), req.header('x-signature'))) {
+        throw new AppError('UNAUTHENTICATED', 'Invalid webhook signature');
+      }
+      const result = await deps.topups.gatewayWebhook({
+        orderId: body.orderId,
+        paymentId: body.paymentId,
+        outcome: body.event === 'payment.succeeded' ? 'success' : 'failure',
+        amountPaise: String(body.amount),
+      });
+      res.json({ received: true, result });
+    },
+  );
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import type { StatementItem } from '../../ledger';
+import { callerOf, requireMoneyMover } from '../auth';
+import type { RouteContext } from '../context';
+import { respondIdempotently } from '../idempotency';
+import { defineRoute } from '../route';
+import {
+  amountSchema,
+  cursorSchema,
+  idempotencyHeader,
+  idSchema,
+  isoTime,
+  limitSchema,
+  noteSchema,
+  pageOf,
+  statementItemSchema,
+  transferSchema,
+  userIdParams,
+  walletSchema,
+} from '../schemas';
+
+function statementView(i: StatementItem) {
+  return {
+    transferId: i.transferId,
+    at: i.at.toISOString(),
+    kind: i.kind,
+    amount: i.amount,
+    direction: i.direction,
+    balanceAfter: i.balanceAfter,
+    reference: i.reference,
+  };
+}
+
+const csvColumns = ['transferId', 'at', 'kind', 'amount', 'direction', 'balanceAfter', 'reference'] as const;
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  // Quote, and defuse spreadsheet formulas in a field a user could influence.
+  const safe = /^[=+\-@\t\r]/.test(s) && Number.isNaN(Number(s)) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+const CSV_MAX_ROWS = 100_000;
+
+export function walletRoutes({ router, registry, deps }: RouteContext): void {
+  const tags = ['wallets'];
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/wallets/:userId',
+      summary: 'Wallet balance: balance (posted), held (pending holds), available = balance - held',
+      tags,
+      params: userIdParams,
+      responses: { 200: { description: 'The wallet', schema: walletSchema } },
+    },
+    async ({ params, res }) => {
+      res.json(await deps.wallets.wallet(callerOf(res), params.userId));
+    },
+  );
+
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/wallets/:userId/statement',
+      summary: 'Statement with running balance, newest first; `Accept: text/csv` for CSV of the whole range',
+      tags,
+      params: userIdParams,
+      query: z.object({ from: isoTime.optional(), to: isoTime.optional(), cursor: cursorSchema, limit: limitSchema }),
+      responses: { 200: { description: 'A page of entries', schema: pageOf(statementItemSchema) } },
+    },
+    async ({ params, query, req, res }) => {
+      const caller = callerOf(res);
+      if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+        const lines = [csvColumns.join(',')];
+        let cursor: string | null | undefined = query.cursor;
+        do {
+          const page = await deps.wallets.statement(caller, params.userId, { ...query, cursor, limit: 1000 });
+          for (const item of page.items) {
+            const v = statementView(item) as Record<string, unknown>;
+            lines.push(csvColumns.map((c) => csvCell(v[c])).join(','));
+          }
+          cursor = page.nextCursor;
+        } while (cursor && lines.length <= CSV_MAX_ROWS);
+        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+        res.setHeader('Content-Disposition', `attachment; filename="statement-${params.userId}.csv"`);
+        res.send(`${lines.join('\n')}\n`);
+        return;
+      }
+      const page = await deps.wallets.statement(caller, params.userId, query);
+      res.json({ items: page.items.map(statementView), nextCursor: page.nextCursor });
+    },
+  );
+
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/transfers',
+      summary: 'Move money between a user and its downline: credit down, or pull back up (admin, direct upline)',
+      tags,
+      headers: idempotencyHeader,
+      body: z.object({ fromUserId: idSchema, toUserId: idSchema, amount: amountSchema, note: noteSchema.optional() }),
+      responses: { 201: { description: 'Completed', schema: transferSchema } },
+    },
+    async ({ body, req, res }) => {
+      const caller = callerOf(res);
+      requireMoneyMover(caller);
+      await respondIdempotently(deps.idempotency, `transfer:${caller.id}`, req, res, async (key) => {
+        const t = await deps.wallets.transfer(caller, body, key);
+        return { status: 201, body: { ...t, createdAt: t.createdAt.toISOString() } };
+      });
+    },
+  );
+}

@@ -1,0 +1,154 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Config } from '../config';
+import { AppError, notFound } from '../errors';
+import { searchAttributes } from '../temporal/search-attributes';
+import type { UserService } from '../users/service';
+import type { Caller } from '../users/types';
+import type { TopupStore } from './store';
+import { finalTopupStatuses, topupWorkflowId, type Topup, type TopupStatus } from './types';
+import {
+  decideTopupUpdate,
+  gatewayPaymentSignal,
+  paymentLinkUpdate,
+  type GatewayPaymentEvent,
+  type TopupWorkflowInput,
+} from './workflow-api';
+
+export type NewTopup = { amount: bigint; method: 'bank_transfer'; utr: string } | { amount: bigint; method: 'gateway' };
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && e.constraint === constraint;
+}
+
+/** HMAC-SHA256 of the raw body, hex, compared in constant time. */
+export function validSignature(secret: string, rawBody: Buffer, signature: string | undefined): boolean {
+  if (!signature || !/^[0-9a-f]{64}$/i.test(signature)) return false;
+  const expected = createHmac('sha256', secret).update(rawBody).digest();
+  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
+}
+
+/** Top-ups over the API: requests start workflows; decisions and webhooks go to them. */
+export class TopupService {
+  constructor(
+    private readonly config: Config,
+    private readonly temporal: Client,
+    private readonly store: TopupStore,
+    private readonly users: UserService,
+  ) {}
+
+  /** The same caller and Idempotency-Key always name the same top-up (and so the same workflow). */
+  static topupId(callerId: string, idempotencyKey: string): string {
+    return `tpu_${createHash('sha256').update(`${callerId}\n${idempotencyKey}`).digest('hex').slice(0, 26)}`;
+  }
+
+  async create(caller: Caller, req: NewTopup, idempotencyKey: string): Promise<Topup> {
+    const id = TopupService.topupId(caller.id, idempotencyKey);
+    const workflowId = topupWorkflowId(id);
+    const bank = req.method === 'bank_transfer';
+    let topup: Topup;
+    try {
+      topup = await this.store.insert({
+        id,
+        userId: caller.id,
+        amount: req.amount,
+        method: req.method,
+        status: bank ? 'pending_approval' : 'awaiting_payment',
+        utr: bank ? req.utr : null,
+        workflowId,
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'topups_user_utr_key')) {
+        throw new AppError('CONFLICT', 'This UTR has already been claimed in another top-up request');
+      }
+      throw err;
+    }
+    const input: TopupWorkflowInput = {
+      topupId: id,
+      userId: caller.id,
+      amountPaise: req.amount.toString(),
+      method: req.method,
+      approvalTtlSeconds: this.config.topups.approvalTtlSeconds,
+      paymentTtlSeconds: this.config.topups.paymentTtlSeconds,
+    };
+    const handle = await this.temporal.workflow.start('topupWorkflow', {
+      workflowId,
+      taskQueue: this.config.temporal.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: searchAttributes.userId, value: caller.id },
+        { key: searchAttributes.topupStatus, value: topup.status },
+        { key: searchAttributes.amountPaise, value: Number(req.amount) },
+      ],
+    });
+    if (!bank) {
+      // The gateway order is created by the workflow; wait for its payment link.
+      await handle.executeUpdate(paymentLinkUpdate);
+    }
+    return (await this.store.get(id))!;
+  }
+
+  /** A top-up whose requester the caller may see; NOT_FOUND otherwise. */
+  async visible(caller: Caller, id: string): Promise<Topup> {
+    const topup = await this.store.get(id);
+    if (!topup) throw notFound('Top-up');
+    try {
+      await this.users.visible(caller, topup.userId);
+    } catch {
+      throw notFound('Top-up');
+    }
+    return topup;
+  }
+
+  async decide(caller: Caller, id: string, decision: 'approve' | 'reject', note?: string): Promise<Topup> {
+    const topup = await this.visible(caller, id);
+    const requester = await this.users.visible(caller, topup.userId);
+    const directUpline = requester.parentId === caller.id;
+    if (caller.id === requester.id || !(caller.role === 'admin' || directUpline) || caller.role === 'support') {
+      throw new AppError('FORBIDDEN', 'Only the direct upline or an admin can decide this top-up');
+    }
+    if (caller.status !== 'active') throw new AppError('USER_SUSPENDED', 'This user is suspended');
+    if (topup.method !== 'bank_transfer') {
+      throw new AppError('CONFLICT', 'Gateway top-ups are settled by the payment gateway');
+    }
+    if (finalTopupStatuses.includes(topup.status)) {
+      throw new AppError('CONFLICT', `This top-up is already ${topup.status}`);
+    }
+    try {
+      await this.temporal.workflow.getHandle(topup.workflowId).executeUpdate(decideTopupUpdate, {
+        args: [{ decision, by: caller.id, fundedBy: caller.role === 'admin' ? 'platform' : 'approver', note }],
+      });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        const now = await this.store.get(id);
+        throw new AppError('CONFLICT', `This top-up is already ${now?.status ?? 'closed'}`);
+      }
+      throw err;
+    }
+    return (await this.store.get(id))!;
+  }
+
+  async list(caller: Caller, q: { status?: TopupStatus; limit: number; after?: [Date, string] }) {
+    const everyone = caller.role === 'admin' || caller.role === 'support';
+    return this.store.list({ ...q, pathPrefix: everyone ? undefined : caller.path });
+  }
+
+  /**
+   * A gateway webhook, already signature-checked. Forwarded to the top-up's workflow as a
+   * signal; duplicates and webhooks for settled top-ups are acknowledged and change nothing.
+   */
+  async gatewayWebhook(e: GatewayPaymentEvent): Promise<'forwarded' | 'already_settled'> {
+    const topup = await this.store.byOrderId(e.orderId);
+    if (!topup) throw notFound('Order');
+    if (finalTopupStatuses.includes(topup.status)) return 'already_settled';
+    try {
+      await this.temporal.workflow.getHandle(topup.workflowId).signal(gatewayPaymentSignal, e);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return 'already_settled';
+      throw err;
+    }
+    return 'forwarded';
+  }
+}

@@ -1,0 +1,25 @@
+export type TopupMethod = 'bank_transfer' | 'gateway';
+export type TopupStatus = 'pending_approval' | 'awaiting_payment' | 'completed' | 'rejected' | 'expired' | 'failed';
+export const finalTopupStatuses: readonly TopupStatus[] = ['completed', 'rejected', 'expired', 'failed'];
+
+export interface Topup {
+  id: string;
+  userId: string;
+  amount: bigint;
+  method: TopupMethod;
+  status: TopupStatus;
+  utr: string | null;
+  orderId: string | null;
+  paymentUrl: string | null;
+  workflowId: string;
+  decidedBy: string | null;
+  note: string | null;
+  failureReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The top-up's workflow id derives from its id, so support finds it in the Temporal UI. */
+export function topupWorkflowId(topupId: string): string {
+  return `topup-${topupId}`;
+}

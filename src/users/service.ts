@@ -1,0 +1,142 @@
+import type { Db } from '../db/knex';
+import { AppError, notFound } from '../errors';
+import { newId } from '../ids';
+import { walletAccount, type Ledger } from '../ledger';
+import { generateApiKey, hashApiKey, keyPrefix } from './api-keys';
+import { canManage, canRead, mayHaveChild } from './hierarchy';
+import { decodeCursor, findUser, insertUser, listUsers, updateUserStatus, type Page } from './store';
+import type { Caller, Role, User } from './types';
+
+export interface NewUser {
+  role: Role;
+  name: string;
+  mobile: string;
+  email?: string;
+  parentId?: string;
+}
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && e.constraint === constraint;
+}
+
+/** Users and the hierarchy. Every method checks the caller's scope; out of scope reads as not found. */
+export class UserService {
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+  ) {}
+
+  /** A user the caller may see, or NOT_FOUND (never FORBIDDEN, so ids cannot be probed). */
+  async visible(caller: Caller, id: string): Promise<User> {
+    const user = await findUser(this.db, id);
+    if (!user || !canRead(caller, user)) throw notFound('User');
+    return user;
+  }
+
+  async create(caller: Caller, input: NewUser): Promise<User> {
+    if (caller.role === 'support' || caller.role === 'retailer') {
+      throw new AppError('FORBIDDEN', `A ${caller.role} cannot create users`);
+    }
+    const parentId = input.parentId ?? caller.id;
+    const parent = await this.visible(caller, parentId);
+    if (parent.id !== caller.id && !canManage(caller, parent)) throw notFound('User');
+    if (!mayHaveChild(parent.role, input.role)) {
+      throw new AppError('VALIDATION_FAILED', `A ${input.role} cannot be placed below a ${parent.role}`, {
+        fields: [{ path: 'body.role', message: `not allowed below a ${parent.role}` }],
+      });
+    }
+    if (parent.status !== 'active') throw new AppError('USER_SUSPENDED', 'The parent user is suspended');
+    const id = newId('usr');
+    try {
+      return await this.db.transaction(async (trx) => {
+        const user = await insertUser(trx, {
+          id,
+          role: input.role,
+          name: input.name,
+          mobile: input.mobile,
+          email: input.email ?? null,
+          parentId: parent.id,
+          path: `${parent.path}/${id}`,
+          status: 'active',
+          kycTier: 'none',
+        });
+        // The wallet is created with the user or not at all.
+        if (input.role !== 'support') await this.ledger.createAccounts([walletAccount(id)], trx);
+        return user;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'users_mobile_key')) {
+        throw new AppError('CONFLICT', 'A user with this mobile number already exists');
+      }
+      throw err;
+    }
+  }
+
+  async list(caller: Caller, q: { parentId?: string; cursor?: string; limit: number }): Promise<Page<User>> {
+    if (q.parentId) await this.visible(caller, q.parentId);
+    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+    if (q.cursor && !cursor) {
+      throw new AppError('VALIDATION_FAILED', 'Invalid cursor', { fields: [{ path: 'query.cursor', message: 'invalid' }] });
+    }
+    const everyone = caller.role === 'admin' || caller.role === 'support';
+    return listUsers(this.db, {
+      parentId: q.parentId,
+      pathPrefix: everyone ? undefined : caller.path,
+      cursor,
+      limit: q.limit,
+    });
+  }
+
+  async setStatus(caller: Caller, id: string, status: User['status']): Promise<User> {
+    const user = await this.visible(caller, id);
+    if (!canManage(caller, user)) {
+      // Seeing yourself is not managing yourself; support sees all and manages nobody.
+      throw new AppError('FORBIDDEN', 'Only an upline or an admin can change this user');
+    }
+    if (user.status === status) return user;
+    return updateUserStatus(this.db, id, status);
+  }
+
+  async createApiKey(caller: Caller, input: { userId?: string; name: string }): Promise<{ id: string; key: string }> {
+    const owner = await this.visible(caller, input.userId ?? caller.id);
+    if (owner.id !== caller.id && !canManage(caller, owner)) {
+      throw new AppError('FORBIDDEN', 'Only an upline or an admin can create keys for another user');
+    }
+    const key = generateApiKey();
+    const id = newId('key');
+    await this.db('api_keys').insert({
+      id,
+      user_id: owner.id,
+      name: input.name,
+      key_hash: hashApiKey(key),
+      key_prefix: keyPrefix(key),
+      created_by: caller.id,
+    });
+    return { id, key };
+  }
+
+  async listApiKeys(caller: Caller, userId: string) {
+    const owner = await this.visible(caller, userId);
+    const rows = await this.db('api_keys')
+      .where({ user_id: owner.id })
+      .orderBy('created_at')
+      .select('id', 'name', 'key_prefix', 'created_at', 'last_used_at', 'revoked_at');
+    return rows.map((r: Record<string, unknown>) => ({
+      id: r.id as string,
+      name: r.name as string,
+      prefix: r.key_prefix as string,
+      createdAt: r.created_at as Date,
+      lastUsedAt: (r.last_used_at as Date | null) ?? null,
+      revokedAt: (r.revoked_at as Date | null) ?? null,
+    }));
+  }
+
+  async revokeApiKey(caller: Caller, keyId: string): Promise<void> {
+    const row = (await this.db('api_keys').where({ id: keyId }).first('user_id')) as { user_id: string } | undefined;
+    if (!row) throw notFound('API key');
+    const owner = await this.visible(caller, row.user_id);
+    if (owner.id !== caller.id && !canManage(caller, owner)) throw notFound('API key');
+    await this.db('api_keys').where({ id: keyId }).whereNull('revoked_at').update({ revoked_at: this.db.fn.now() });
+  }
+}

@@ -1,0 +1,105 @@
+import type { Knex } from 'knex';
+import type { Db } from '../db/knex';
+import type { User } from './types';
+
+interface UserRow {
+  id: string;
+  role: User['role'];
+  name: string;
+  mobile: string;
+  email: string | null;
+  parent_id: string | null;
+  path: string;
+  status: User['status'];
+  kyc_tier: User['kycTier'];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function toUser(r: UserRow): User {
+  return {
+    id: r.id,
+    role: r.role,
+    name: r.name,
+    mobile: r.mobile,
+    email: r.email,
+    parentId: r.parent_id,
+    path: r.path,
+    status: r.status,
+    kycTier: r.kyc_tier,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export async function findUser(db: Db | Knex.Transaction, id: string): Promise<User | undefined> {
+  const row = (await db<UserRow>('users').where({ id }).first()) as UserRow | undefined;
+  return row ? toUser(row) : undefined;
+}
+
+export async function insertUser(trx: Knex.Transaction, u: Omit<User, 'createdAt' | 'updatedAt'>): Promise<User> {
+  const [row] = (await trx('users')
+    .insert({
+      id: u.id,
+      role: u.role,
+      name: u.name,
+      mobile: u.mobile,
+      email: u.email,
+      parent_id: u.parentId,
+      path: u.path,
+      status: u.status,
+      kyc_tier: u.kycTier,
+    })
+    .returning('*')) as UserRow[];
+  return toUser(row!);
+}
+
+export async function updateUserStatus(db: Db, id: string, status: User['status']): Promise<User> {
+  const [row] = (await db('users')
+    .where({ id })
+    .update({ status, updated_at: db.fn.now() })
+    .returning('*')) as UserRow[];
+  return toUser(row!);
+}
+
+/** Ids contain '_', a LIKE wildcard. */
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Keyset pagination over (created_at, id); the cursor is opaque to clients. */
+export function encodeCursor(at: Date, id: string): string {
+  return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): [Date, string] | undefined {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const d = new Date(at);
+    return typeof id === 'string' && !Number.isNaN(d.getTime()) ? [d, id] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function listUsers(
+  db: Db,
+  filter: { parentId?: string; pathPrefix?: string; cursor?: [Date, string]; limit: number },
+): Promise<Page<User>> {
+  const q = db<UserRow>('users').orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(filter.limit + 1);
+  if (filter.parentId) q.where('parent_id', filter.parentId);
+  if (filter.pathPrefix) {
+    const prefix = filter.pathPrefix;
+    q.where((w) => w.where('path', prefix).orWhere('path', 'like', `${escapeLike(prefix)}/%`));
+  }
+  if (filter.cursor) q.whereRaw('(created_at, id) > (?, ?)', filter.cursor);
+  const rows = (await q) as UserRow[];
+  const items = rows.slice(0, filter.limit).map(toUser);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > filter.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+}

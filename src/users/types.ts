@@ -1,0 +1,22 @@
+export const roles = ['admin', 'master_distributor', 'distributor', 'retailer', 'support'] as const;
+export type Role = (typeof roles)[number];
+export type UserStatus = 'active' | 'suspended';
+export type KycTier = 'none' | 'min' | 'full';
+
+export interface User {
+  id: string;
+  role: Role;
+  name: string;
+  mobile: string;
+  email: string | null;
+  parentId: string | null;
+  /** Ids from the root down to this user, joined by '/'. */
+  path: string;
+  status: UserStatus;
+  kycTier: KycTier;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Who is calling: the authenticated user behind an API key or session. */
+export type Caller = Pick<User, 'id' | 'role' | 'path' | 'status' | 'parentId'>;

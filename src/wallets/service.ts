@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/knex';
+import { AppError, notFound } from '../errors';
+import { walletAccountId, type Ledger, type StatementQuery } from '../ledger';
+import { isBelow } from '../users/hierarchy';
+import { findUser } from '../users/store';
+import type { Caller, User } from '../users/types';
+import type { UserService } from '../users/service';
+
+export interface WalletView {
+  userId: string;
+  currency: 'INR';
+  balance: bigint;
+  held: bigint;
+  available: bigint;
+}
+
+export interface TransferRequest {
+  fromUserId: string;
+  toUserId: string;
+  amount: bigint;
+  note?: string;
+}
+
+export interface DownlineTransfer {
+  id: string;
+  status: 'completed';
+  direction: 'down' | 'up';
+  fromUserId: string;
+  toUserId: string;
+  amount: bigint;
+  note: string | null;
+  createdAt: Date;
+}
+
+/** Ledger ids allow a narrow alphabet; idempotency keys are any printable text. */
+export function keyDigest(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 40);
+}
+
+function assertActive(u: User, side: string): void {
+  if (u.status !== 'active') throw new AppError('USER_SUSPENDED', `The ${side} user is suspended`);
+  if (u.role === 'support') throw new AppError('VALIDATION_FAILED', `A support user has no wallet (${side})`);
+}
+
+export class WalletService {
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly users: UserService,
+  ) {}
+
+  async wallet(caller: Caller, userId: string): Promise<WalletView> {
+    const user = await this.users.visible(caller, userId);
+    if (user.role === 'support') throw notFound('Wallet');
+    const b = await this.ledger.balance(walletAccountId(user.id));
+    return { userId: user.id, currency: 'INR', balance: b.posted, held: b.held, available: b.available };
+  }
+
+  async statement(caller: Caller, userId: string, q: StatementQuery) {
+    const user = await this.users.visible(caller, userId);
+    if (user.role === 'support') throw notFound('Wallet');
+    return this.ledger.statement(walletAccountId(user.id), q);
+  }
+
+  /**
+   * Credit down from an upline's own wallet to anyone below it, or pull back up from a user to
+   * its upline (admin, or the direct upline pulling to itself). One atomic ledger transfer whose
+   * id derives from the caller's Idempotency-Key, so a retried request can never move money twice.
+   */
+  async transfer(caller: Caller, req: TransferRequest, idempotencyKey: string): Promise<DownlineTransfer> {
+    if (caller.role === 'support') throw new AppError('FORBIDDEN', 'Support users cannot move money');
+    if (req.fromUserId === req.toUserId) {
+      throw new AppError('VALIDATION_FAILED', 'fromUserId and toUserId must differ', {
+        fields: [{ path: 'body.toUserId', message: 'must differ from fromUserId' }],
+      });
+    }
+    const [from, to] = await Promise.all([
+      this.users.visible(caller, req.fromUserId),
+      this.users.visible(caller, req.toUserId),
+    ]);
+    let direction: 'down' | 'up';
+    if (isBelow(from.path, to.path)) {
+      direction = 'down';
+      if (caller.role !== 'admin' && caller.id !== from.id) {
+        throw new AppError('FORBIDDEN', 'Money is credited down only from your own wallet');
+      }
+    } else if (isBelow(to.path, from.path)) {
+      direction = 'up';
+      const directUpline = from.parentId === caller.id && to.id === caller.id;
+      if (caller.role !== 'admin' && !directUpline) {
+        throw new AppError('FORBIDDEN', 'Only an admin or the direct upline can pull money back up');
+      }
+    } else {
+      throw new AppError('FORBIDDEN', 'Transfers are only between a user and its downline');
+    }
+    // The caller's own status matters too: a suspended distributor moves nothing.
+    const me = await findUser(this.db, caller.id);
+    if (!me || me.status !== 'active') throw new AppError('USER_SUSPENDED', 'This user is suspended');
+    assertActive(from, 'sending');
+    assertActive(to, 'receiving');
+
+    const t = await this.ledger.createTransfer({
+      id: `xfer:${caller.id}:${keyDigest(idempotencyKey)}`,
+      debitAccountId: walletAccountId(from.id),
+      creditAccountId: walletAccountId(to.id),
+      amount: req.amount,
+      kind: direction === 'down' ? 'downline_credit' : 'upline_pull',
+      reference: `transfer:${from.id}:${to.id}`,
+      metadata: { by: caller.id, ...(req.note ? { note: req.note } : {}) },
+    });
+    return {
+      id: t.id,
+      status: 'completed',
+      direction,
+      fromUserId: from.id,
+      toUserId: to.id,
+      amount: t.amount,
+      note: req.note ?? null,
+      createdAt: t.createdAt,
+    };
+  }
+}
