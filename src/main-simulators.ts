@@ -5,7 +5,10 @@ import { startSimulators } from './run/simulators';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'tijori-simulators');
-  const sims = await startSimulators(config, log, { apiBaseUrl: config.api.publicUrl });
+  const sims = await startSimulators(config, log, {
+    apiBaseUrl: config.api.publicUrl,
+    kycWebhookSecret: config.kyc.webhookSecret,
+  });
   const { urls } = sims;
   log.info(
     {

@@ -1,0 +1,180 @@
+/**
+ * Public data types of the ledger. Money is always bigint paise.
+ */
+import type { LedgerError } from './errors';
+
+export type NormalSide = 'debit' | 'credit';
+
+export interface AccountFlags {
+  /** Wallets: debits_posted + debits_pending may never exceed credits_posted (no negative balance). */
+  debitsMustNotExceedCredits?: boolean;
+  /** The mirror rule: credits_posted + credits_pending may never exceed debits_posted. */
+  creditsMustNotExceedDebits?: boolean;
+}
+
+export interface AccountInput {
+  /** Caller-chosen id, e.g. 'wallet:<userId>'; pattern ^[A-Za-z0-9:_.\-]{1,160}$. */
+  id: string;
+  /** Account code/kind, e.g. 'wallet', 'platform_float'. */
+  kind: string;
+  owner?: string | null;
+  /**
+   * Which side grows the balance reported by balance()/statements. Defaults to 'credit'
+   * (a liability such as a wallet), or 'debit' when creditsMustNotExceedDebits is set.
+   */
+  normalSide?: NormalSide;
+  flags?: AccountFlags;
+  /** Balance cap in paise (KYC tier); null/undefined = no cap. Updatable via setAccountCap. */
+  cap?: bigint | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface Account {
+  id: string;
+  kind: string;
+  owner: string | null;
+  normalSide: NormalSide;
+  flags: Required<AccountFlags>;
+  cap: bigint | null;
+  metadata: Record<string, unknown>;
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
+  createdAt: Date;
+}
+
+export interface Balance {
+  /** Normal-side posted balance (wallet: credits_posted - debits_posted). */
+  posted: bigint;
+  /** Outgoing holds (wallet: debits_pending). */
+  held: bigint;
+  /** posted - held. */
+  available: bigint;
+}
+
+export type TransferType = 'posted' | 'pending' | 'post' | 'void';
+
+interface TransferInputBase {
+  /** Caller-chosen unique id (the idempotency key); pattern ^[A-Za-z0-9:_.\-]{1,160}$. */
+  id: string;
+  /** Transfer code/kind, e.g. 'topup', 'recharge_hold', 'commission'. */
+  kind: string;
+  reference?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+/** Single-phase transfer: posted at once. `reversalOf` makes it the (only) correction of another transfer. */
+export interface PostedTransferInput extends TransferInputBase {
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: bigint;
+  pending?: false;
+  reversalOf?: string;
+}
+
+/** Two-phase, first phase: a hold. It is voided automatically by voidExpiredPending() after timeoutSeconds. */
+export interface PendingTransferInput extends TransferInputBase {
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: bigint;
+  pending: true;
+  timeoutSeconds?: number;
+}
+
+/** Two-phase, second phase: post the hold (full, or `amount` <= the held amount). */
+export interface PostPendingInput extends TransferInputBase {
+  post: true;
+  pendingId: string;
+  amount?: bigint;
+  /** Optional; if given they must equal the pending transfer's accounts. */
+  debitAccountId?: string;
+  creditAccountId?: string;
+}
+
+/** Two-phase, second phase: release the hold. */
+export interface VoidPendingInput extends Omit<TransferInputBase, 'kind'> {
+  void: true;
+  pendingId: string;
+  kind?: string;
+  debitAccountId?: string;
+  creditAccountId?: string;
+}
+
+export type TransferInput = PostedTransferInput | PendingTransferInput | PostPendingInput | VoidPendingInput;
+
+export interface Transfer {
+  id: string;
+  type: TransferType;
+  debitAccountId: string;
+  creditAccountId: string;
+  /** posted/pending: the amount; post: the amount posted; void: the amount released. */
+  amount: bigint;
+  kind: string;
+  reference: string | null;
+  metadata: Record<string, unknown>;
+  pendingId: string | null;
+  reversalOf: string | null;
+  timeoutSeconds: number | null;
+  expiresAt: Date | null;
+  createdAt: Date;
+}
+
+export interface LedgerErrorJson {
+  code: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+export type TransferResult =
+  | { id: string; status: 'created' | 'exists'; transfer: Transfer }
+  /** error is a typed LedgerError (its toJSON() gives {code, message, data}). */
+  | { id: string; status: 'failed'; error: LedgerError };
+
+export interface StatementItem {
+  seq: bigint;
+  transferId: string;
+  at: Date;
+  kind: string;
+  type: TransferType;
+  /** Posted amount moved on this side, or for holds/voids the held amount change (absolute). */
+  amount: bigint;
+  direction: 'debit' | 'credit';
+  balanceAfter: bigint;
+  heldAfter: bigint;
+  reference: string | null;
+}
+
+export interface StatementQuery {
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+  cursor?: string | null;
+  limit?: number;
+  /** Default 'desc' (newest first). */
+  order?: 'asc' | 'desc';
+}
+
+export interface Statement {
+  items: StatementItem[];
+  nextCursor: string | null;
+}
+
+export interface Violation {
+  check: string;
+  message: string;
+  accountId?: string;
+  transferId?: string;
+  seq?: string;
+  [k: string]: unknown;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  checkedAt: string;
+  durationMs: number;
+  accounts: number;
+  transfers: number;
+  entries: number;
+  violations: Violation[];
+}

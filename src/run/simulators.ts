@@ -1,0 +1,108 @@
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { createGatewaySimulator, type GatewaySimulatorOptions } from '../simulators/gateway';
+import { listen } from '../simulators/http';
+import { createKycSimulator, type KycSimulatorOptions } from '../simulators/kyc';
+import { createMailSink } from '../simulators/mail-sink';
+import { createOperatorSimulator, type OperatorSimulatorOptions } from '../simulators/operator/server';
+import { createSmsSink } from '../simulators/sms-sink';
+
+/** Used until config carries a KYC webhook secret of its own. */
+export const DEFAULT_KYC_WEBHOOK_SECRET = 'dev-kyc-webhook-secret';
+
+type Tuning<T> = Partial<Omit<T, 'log' | 'apiBaseUrl' | 'callbackSecret' | 'webhookUrl' | 'webhookSecret'>>;
+
+export interface SimulatorsOptions {
+  /** Where our API listens: callbacks and webhooks go to its /v1/... routes. */
+  apiBaseUrl: string;
+  kycWebhookSecret?: string;
+  operator?: Tuning<OperatorSimulatorOptions>;
+  kyc?: Tuning<KycSimulatorOptions>;
+  gateway?: Tuning<GatewaySimulatorOptions>;
+}
+
+export interface RunningSimulators {
+  urls: {
+    /** Server root: providers under /providers/<name>, the control API under /control. */
+    operator: string;
+    kyc: string;
+    gateway: string;
+    /** The twilio API base URL (what TWILIO_API_BASE_URL should be). */
+    sms: string;
+    mailHttp: string;
+    smtpPort: number;
+  };
+  stop(): Promise<void>;
+}
+
+export async function startSimulators(
+  config: Config,
+  log: Logger,
+  opts: SimulatorsOptions,
+): Promise<RunningSimulators> {
+  const { host } = config.simulators;
+  const api = opts.apiBaseUrl.replace(/\/$/, '');
+  const stops: Array<() => Promise<void> | void> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+    stops.length = 0;
+  };
+
+  try {
+    const operator = createOperatorSimulator({
+      latencyMs: config.simulators.operatorLatencyMs,
+      ...opts.operator,
+      apiBaseUrl: api,
+      callbackSecret: config.providers.callbackSecret,
+      log: log.child({ simulator: 'operator' }),
+    });
+    stops.push(() => operator.close());
+    const operatorServer = await listen(operator.app, host, config.simulators.operatorPort);
+    stops.push(() => operatorServer.close());
+
+    const kyc = createKycSimulator({
+      ...opts.kyc,
+      webhookUrl: `${api}/v1/webhooks/kyc`,
+      webhookSecret: opts.kycWebhookSecret ?? DEFAULT_KYC_WEBHOOK_SECRET,
+      log: log.child({ simulator: 'kyc' }),
+    });
+    stops.push(() => kyc.close());
+    const kycServer = await listen(kyc.app, host, config.simulators.kycPort);
+    stops.push(() => kycServer.close());
+
+    const gateway = createGatewaySimulator({
+      ...opts.gateway,
+      webhookUrl: `${api}/v1/webhooks/gateway`,
+      webhookSecret: config.providers.gatewayWebhookSecret,
+      log: log.child({ simulator: 'gateway' }),
+    });
+    stops.push(() => gateway.close());
+    const gatewayServer = await listen(gateway.app, host, config.simulators.gatewayPort);
+    stops.push(() => gatewayServer.close());
+
+    const sms = createSmsSink(config.notify.twilio);
+    const smsServer = await listen(sms.app, host, config.simulators.smsPort);
+    stops.push(() => smsServer.close());
+
+    const mail = createMailSink({ log: log.child({ simulator: 'mail' }) });
+    const smtpPort = await mail.listenSmtp(host, config.simulators.smtpPort);
+    stops.push(() => mail.closeSmtp());
+    const mailServer = await listen(mail.app, host, config.simulators.mailHttpPort);
+    stops.push(() => mailServer.close());
+
+    return {
+      urls: {
+        operator: operatorServer.url,
+        kyc: kycServer.url,
+        gateway: gatewayServer.url,
+        sms: smsServer.url,
+        mailHttp: mailServer.url,
+        smtpPort,
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

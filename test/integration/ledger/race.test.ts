@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Db } from '../../../src/db/knex';
+import { Ledger, walletAccount, walletAccountId, type TransferResult } from '../../../src/ledger';
+import { testDb, uniq } from '../../support/db';
+
+/** Concurrent post and void of the same hold: exactly one wins, from separate processes' pools and within one batch. */
+describe('ledger races', () => {
+  const dbs: Db[] = [];
+  const ledgers: Ledger[] = [];
+  const p = uniq('race');
+  const float = `${p}:float`;
+  const provider = `${p}:provider`;
+  const w = walletAccountId(p);
+
+  before(async () => {
+    for (let i = 0; i < 3; i++) {
+      const db = testDb(4);
+      dbs.push(db);
+      ledgers.push(new Ledger(db));
+    }
+    await ledgers[0]!.createAccounts([
+      { id: float, kind: 'float', normalSide: 'debit' },
+      { id: provider, kind: 'provider' },
+      walletAccount(p),
+    ]);
+    await ledgers[0]!.createTransfer({
+      id: `${p}:fund`,
+      debitAccountId: float,
+      creditAccountId: w,
+      amount: 1_000_000n,
+      kind: 'topup',
+    });
+  });
+  after(async () => {
+    for (const l of ledgers) await l.close();
+    for (const db of dbs) await db.destroy();
+  });
+
+  const outcome = (r: TransferResult) => (r.status === 'failed' ? r.error.code : r.status);
+
+  test('post vs void of one hold, 40 rounds across processes: exactly one wins', async () => {
+    const [l0, l1, l2] = ledgers as [Ledger, Ledger, Ledger];
+    let postWins = 0;
+    let voidWins = 0;
+    for (let i = 0; i < 40; i++) {
+      const hold = `${p}:h${i}`;
+      await l0.createTransfer({
+        id: hold,
+        debitAccountId: w,
+        creditAccountId: provider,
+        amount: 100n,
+        kind: 'hold',
+        pending: true,
+      });
+      const [a, b, c] = await Promise.all([
+        i % 2
+          ? l1.createTransfers([{ id: `${hold}:post`, post: true, pendingId: hold, kind: 'capture' }])
+          : l2.createTransfers([{ id: `${hold}:void`, void: true, pendingId: hold }]),
+        i % 2
+          ? l2.createTransfers([{ id: `${hold}:void`, void: true, pendingId: hold }])
+          : l1.createTransfers([{ id: `${hold}:post`, post: true, pendingId: hold, kind: 'capture' }]),
+        // a third contender: a second post with another id, in the first process
+        l0.createTransfers([{ id: `${hold}:post2`, post: true, pendingId: hold, amount: 50n, kind: 'capture' }]),
+      ]);
+      const outs = [a![0]!, b![0]!, c![0]!].map(outcome);
+      assert.equal(outs.filter((o) => o === 'created').length, 1, `round ${i}: ${outs.join(',')}`);
+      assert.equal(outs.filter((o) => o === 'PENDING_ALREADY_RESOLVED').length, 2, `round ${i}: ${outs.join(',')}`);
+      const winner = [a![0]!, b![0]!, c![0]!].find((r) => r.status === 'created')!;
+      if (winner.status === 'created' && winner.transfer.type === 'void') voidWins++;
+      else postWins++;
+    }
+    assert.ok(postWins + voidWins === 40);
+    const bal = await l0.balance(w);
+    assert.equal(bal.held, 0n);
+    const rows = await dbs[0]!.raw(`select count(*)::int n from ledger_transfers where pending_id like ?`, [`${p}:h%`]);
+    assert.equal(rows.rows[0].n, 40);
+  });
+
+  test('post and void of one hold submitted in the same batch: exactly one wins', async () => {
+    const l0 = ledgers[0]!;
+    for (let i = 0; i < 10; i++) {
+      const hold = `${p}:s${i}`;
+      await l0.createTransfer({
+        id: hold,
+        debitAccountId: w,
+        creditAccountId: provider,
+        amount: 10n,
+        kind: 'hold',
+        pending: true,
+      });
+      const res = await Promise.all([
+        l0.createTransfers([{ id: `${hold}:post`, post: true, pendingId: hold, kind: 'capture' }]),
+        l0.createTransfers([{ id: `${hold}:void`, void: true, pendingId: hold }]),
+      ]);
+      const outs = res.map((r) => outcome(r[0]!)).sort();
+      assert.deepEqual(outs, ['PENDING_ALREADY_RESOLVED', 'created']);
+    }
+  });
+
+  test('many concurrent spenders never overdraw one wallet', async () => {
+    const q = uniq('spend');
+    const sw = walletAccountId(q);
+    await ledgers[0]!.createAccounts([walletAccount(q)]);
+    await ledgers[0]!.createTransfer({
+      id: `${q}:fund`,
+      debitAccountId: float,
+      creditAccountId: sw,
+      amount: 1_000n,
+      kind: 'topup',
+    });
+    const res = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        ledgers[i % 3]!.createTransfers([
+          {
+            id: `${q}:s${i}`,
+            debitAccountId: sw,
+            creditAccountId: provider,
+            amount: 50n,
+            kind: 'spend',
+            pending: i % 2 === 0,
+          },
+        ]),
+      ),
+    );
+    const created = res.filter((r) => r[0]!.status === 'created').length;
+    assert.equal(created, 20);
+    assert.ok(
+      res.every(
+        (r) => r[0]!.status === 'created' || (r[0]!.status === 'failed' && r[0]!.error.code === 'INSUFFICIENT_FUNDS'),
+      ),
+    );
+    assert.equal((await ledgers[1]!.balance(sw)).available, 0n);
+  });
+});
