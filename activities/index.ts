@@ -1,13 +1,17 @@
+import { createKycActivities, type KycDeps } from './kyc';
 import { createNotificationActivities, type NotificationDeps } from './notifications';
+import { createRechargeActivities, type RechargeDeps } from './recharges';
 import { createTopupActivities, type TopupDeps } from './topups';
 
-export type ActivityDeps = NotificationDeps & TopupDeps;
+export type ActivityDeps = NotificationDeps & TopupDeps & RechargeDeps & KycDeps;
 
 /** All activities, built from their dependencies by the worker's composition root. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createNotificationActivities(deps),
     ...createTopupActivities(deps),
+    ...createRechargeActivities(deps),
+    ...createKycActivities(deps),
   };
 }
 

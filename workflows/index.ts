@@ -1,3 +1,6 @@
 // The workflow bundle's entry: every workflow the worker runs is exported here.
+export { kycWorkflow } from './kyc';
 export { notificationWorkflow } from './notification';
+export { rechargeWorkflow } from './recharge';
+export { reversalWorkflow } from './reversal';
 export { topupWorkflow } from './topup';

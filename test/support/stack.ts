@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../../src/config';
 import { freePort } from '../../src/dev/free-port';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { startApi, type RunningApi } from '../../src/run/api';
 import { startSimulators, type RunningSimulators, type SimulatorsOptions } from '../../src/run/simulators';
 import { startWorker, type RunningWorker } from '../../src/run/worker';
@@ -8,6 +8,8 @@ import { uniq } from './db';
 
 export interface TestStack {
   config: Config;
+  /** The environment the stack's config was read from: for parts started as separate processes. */
+  env: Record<string, string | undefined>;
   api: RunningApi;
   worker: RunningWorker;
   sims: RunningSimulators;
@@ -19,6 +21,8 @@ export interface StackOptions {
   simulators?: Omit<SimulatorsOptions, 'apiBaseUrl'>;
   /** Start no worker (tests that start and kill their own). */
   noWorker?: boolean;
+  /** The logger of every part (tests that read the logs). */
+  log?: Logger;
 }
 
 /**
@@ -26,7 +30,7 @@ export interface StackOptions {
  * and Temporal dev server, on a task queue of their own.
  */
 export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
-  const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
+  const log = opts.log ?? createLogger(process.env.LOG_LEVEL ?? 'silent');
   const apiPort = String(await freePort());
   const base: Record<string, string | undefined> = {
     ...process.env,
@@ -41,11 +45,13 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     SIM_MAIL_HTTP_PORT: '0',
     ...opts.env,
   };
-  const sims = await startSimulators(loadConfig(base), log, {
+  const simConfig = loadConfig(base);
+  const sims = await startSimulators(simConfig, log, {
     apiBaseUrl: `http://127.0.0.1:${apiPort}`,
+    kycWebhookSecret: simConfig.kyc.webhookSecret,
     ...opts.simulators,
   });
-  const config = loadConfig({
+  const env = {
     ...base,
     OPERATOR_PROVIDERS_URL: `${sims.urls.operator}/providers`,
     KYC_PROVIDER_URL: sims.urls.kyc,
@@ -53,11 +59,13 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     TWILIO_API_BASE_URL: sims.urls.sms,
     SMTP_PORT: String(sims.urls.smtpPort),
     ...opts.env,
-  });
-  const worker = opts.noWorker ? undefined : await startWorker(config, log, process.env.TIJORI_WORKFLOW_BUNDLE);
+  };
+  const config = loadConfig(env);
+  const worker = opts.noWorker ? undefined : await startWorker(config, log);
   const api = await startApi(config, log);
   return {
     config,
+    env,
     api,
     worker: worker!,
     sims,

@@ -1,0 +1,208 @@
+import { z } from 'zod';
+import { AppError } from '../../errors';
+import { CallbackRejected } from '../../providers/recharge/types';
+import type { Recharge } from '../../recharges/types';
+import { rechargeStatuses } from '../../recharges/types';
+import { decodeCursor, encodeCursor } from '../../users/store';
+import { requireStepUp, stepUpHeaders } from '../../auth/step-up';
+import { callerOf, requireMoneyMover } from '../auth';
+import type { RouteContext } from '../context';
+import { respondIdempotently } from '../idempotency';
+import { defineRoute } from '../route';
+import { amountSchema, cursorSchema, idempotencyHeader, idParams, idSchema, isoTime, limitSchema, noteSchema, pageOf } from '../schemas';
+import { rawBodyOf } from './topups';
+
+const time = z.string().describe('ISO-8601 UTC');
+const rechargeSchema = z.object({
+  id: z.string(),
+  userId: z.string(),
+  operator: z.string(),
+  subscriber: z.string(),
+  circle: z.string().nullable(),
+  amount: z.number().int(),
+  status: z.enum(rechargeStatuses),
+  provider: z.string().nullable(),
+  operatorRef: z.string().nullable(),
+  commission: z.number().int(),
+  failureReason: z.string().nullable(),
+  workflowId: z.string(),
+  createdAt: time,
+  updatedAt: time,
+  timeline: z.array(z.object({ at: time, status: z.string(), note: z.string().nullable() })),
+});
+
+export function rechargeView(r: Recharge) {
+  return {
+    id: r.id,
+    userId: r.userId,
+    operator: r.operator,
+    subscriber: r.subscriber,
+    circle: r.circle,
+    amount: r.amount,
+    status: r.status,
+    provider: r.provider,
+    operatorRef: r.operatorRef,
+    commission: r.commission,
+    failureReason: r.failureReason,
+    workflowId: r.workflowId,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+    timeline: r.timeline.map((e) => ({ at: e.at.toISOString(), status: e.status, note: e.note })),
+  };
+}
+
+const isFinal = (r: Recharge) => r.status === 'success' || r.status === 'failed' || r.status === 'reversed';
+
+const createBody = z.object({
+  operator: z.string().trim().toUpperCase().regex(/^[A-Z0-9]{2,16}$/, 'an operator code such as JIO or TATAPLAY'),
+  subscriber: z.string().trim().min(6).max(20),
+  amount: amountSchema,
+  circle: z.string().trim().min(2).max(32).optional(),
+});
+
+export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteContext): void {
+  const tags = ['recharges'];
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/recharges',
+      summary: 'Start a recharge (a durable workflow); ?waitMs waits up to 30 s for a final status',
+      tags,
+      headers: idempotencyHeader.extend(stepUpHeaders.shape),
+      body: createBody,
+      query: z.object({ waitMs: z.coerce.number().int().min(0).max(30_000).default(0) }),
+      responses: {
+        200: { description: 'Final within waitMs', schema: rechargeSchema },
+        202: { description: 'Accepted: screened and the amount held', schema: rechargeSchema },
+      },
+    },
+    async ({ body, query, req, res }) => {
+      const caller = callerOf(res);
+      requireMoneyMover(caller);
+      await deps.recharges.validate(caller, body);
+      await requireStepUp(deps, caller, req, body.amount);
+      await respondIdempotently(deps.idempotency, `recharge:${caller.id}`, req, res, async (key) => {
+        const r = await deps.recharges.create(caller, body, key, query.waitMs);
+        return { status: isFinal(r) ? 200 : 202, body: rechargeView(r) };
+      });
+    },
+  );
+
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/recharges',
+      summary: "Recharges in the caller's scope, oldest first",
+      tags,
+      query: z.object({
+        status: z.enum(rechargeStatuses).optional(),
+        userId: idSchema.optional(),
+        from: isoTime.optional(),
+        to: isoTime.optional(),
+        cursor: cursorSchema,
+        limit: limitSchema,
+      }),
+      responses: { 200: { description: 'A page of recharges', schema: pageOf(rechargeSchema) } },
+    },
+    async ({ query, res }) => {
+      const afterId = query.cursor ? decodeCursor(query.cursor) : undefined;
+      if (query.cursor && !afterId) throw new AppError('VALIDATION_FAILED', 'Invalid cursor');
+      const { cursor: _cursor, ...filter } = query;
+      const page = await deps.recharges.list(callerOf(res), { ...filter, afterId });
+      const last = page.items[page.items.length - 1];
+      res.json({
+        items: page.items.map(rechargeView),
+        nextCursor: page.more && last ? encodeCursor(last.id) : null,
+      });
+    },
+  );
+
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/recharges/:id',
+      summary: 'A recharge with its timeline; its Temporal workflow id is workflowId',
+      tags,
+      params: idParams,
+      responses: { 200: { description: 'The recharge', schema: rechargeSchema } },
+    },
+    async ({ params, res }) => {
+      res.json(rechargeView(await deps.recharges.visible(callerOf(res), params.id)));
+    },
+  );
+
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/recharges/:id/dispute',
+      summary: 'Dispute a recharge: the provider is asked, and a recharge that failed is refunded',
+      tags,
+      params: idParams,
+      body: z.object({ reason: noteSchema }),
+      responses: { 202: { description: 'Dispute accepted', schema: rechargeSchema } },
+    },
+    async ({ params, body, res }) => {
+      res.status(202).json(rechargeView(await deps.recharges.dispute(callerOf(res), params.id, body.reason)));
+    },
+  );
+
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/ops/recharges/:id/resolve',
+      summary: 'Support resolves a pending or manual-review recharge; the money follows the outcome',
+      tags: ['operations'],
+      params: idParams,
+      body: z.object({
+        outcome: z.enum(['success', 'failed']),
+        operatorRef: z.string().trim().min(1).max(64).optional(),
+        note: noteSchema,
+      }),
+      responses: { 200: { description: 'The recharge after resolution', schema: rechargeSchema } },
+    },
+    async ({ params, body, res }) => {
+      res.json(rechargeView(await deps.recharges.resolve(callerOf(res), params.id, body)));
+    },
+  );
+
+  defineRoute(
+    publicRouter,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/providers/:provider/callback',
+      summary: "A recharge provider's callback, in the provider's own format, signed by it",
+      tags: ['webhooks'],
+      auth: false,
+      params: z.object({ provider: z.string().regex(/^[a-z0-9_-]{1,32}$/) }),
+      responses: { 200: { description: 'Received' } },
+    },
+    async ({ params, req, res }) => {
+      const provider = await deps.rechargeProviders.get(params.provider);
+      if (!provider) throw new AppError('NOT_FOUND', 'Unknown provider');
+      let parsed;
+      try {
+        parsed = provider.parseCallback({
+          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])),
+          rawBody: rawBodyOf(req),
+        });
+      } catch (err) {
+        if (err instanceof CallbackRejected) throw new AppError('UNAUTHENTICATED', err.message);
+        throw err;
+      }
+      await deps.rechargeProviders.recordExchange(parsed.clientRef, parsed.exchange);
+      const result = await deps.recharges.providerCallback(params.provider, parsed.clientRef, parsed.result);
+      res.json({ received: true, result });
+    },
+  );
+}

@@ -1,0 +1,239 @@
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import type { Config } from '../config';
+import { AppError, notFound } from '../errors';
+import type { Logger } from '../logger';
+import type { ProviderResult } from '../providers/recharge/types';
+import { searchAttributes } from '../temporal/search-attributes';
+import type { UserService } from '../users/service';
+import type { Caller } from '../users/types';
+import { checkAgainstOperator } from './operators';
+import { finalRechargeStatuses, type RechargeStore } from './store';
+import { rechargeId, rechargeWorkflowId, type Recharge, type RechargeStatus } from './types';
+import {
+  acceptanceUpdate,
+  awaitFinalUpdate,
+  checkNowSignal,
+  providerUpdateSignal,
+  resolveSignal,
+  reversalWorkflowId,
+  type RechargePolicy,
+  type RechargeWorkflowInput,
+  type Resolution,
+  type ReversalWorkflowInput,
+} from './workflow-api';
+
+export interface NewRecharge {
+  operator: string;
+  subscriber: string;
+  amount: bigint;
+  circle?: string;
+}
+
+const openStatuses: readonly RechargeStatus[] = ['received', 'processing', 'pending', 'manual_review'];
+
+/** Recharges over the API: requests start workflows; callbacks, disputes and resolutions go to them. */
+export class RechargeService {
+  constructor(
+    private readonly config: Config,
+    private readonly temporal: Client,
+    private readonly store: RechargeStore,
+    private readonly users: UserService,
+    private readonly log: Logger,
+  ) {}
+
+  private policy(): RechargePolicy {
+    return {
+      maxPendingSeconds: this.config.recharges.maxPendingSeconds,
+      pollScheduleSeconds: this.config.recharges.pollScheduleSeconds,
+    };
+  }
+
+  /**
+   * Starts the recharge (or finds the one this caller already started with this key) and returns
+   * once it is screened and its amount held, or at a final status when `waitMs` allows.
+   */
+  /** The static rules (role, operator, amount, subscriber): a request that can never succeed starts nothing. */
+  async validate(caller: Caller, req: NewRecharge): Promise<void> {
+    if (caller.role === 'support' || caller.role === 'admin') {
+      throw new AppError('FORBIDDEN', 'Recharges are made from a retailer or distributor wallet');
+    }
+    const check = checkAgainstOperator(await this.store.operator(req.operator), req);
+    if (!check.ok) throw new AppError(check.code, check.message);
+  }
+
+  async create(caller: Caller, req: NewRecharge, idempotencyKey: string, waitMs: number): Promise<Recharge> {
+    await this.validate(caller, req);
+    const user = await this.users.visible(caller, caller.id);
+    if (user.status !== 'active') throw new AppError('USER_SUSPENDED', 'This user is suspended');
+
+    const id = rechargeId(caller.id, idempotencyKey);
+    const workflowId = rechargeWorkflowId(caller.id, idempotencyKey);
+    const input: RechargeWorkflowInput = {
+      rechargeId: id,
+      userId: caller.id,
+      operator: req.operator,
+      subscriber: req.subscriber,
+      circle: req.circle ?? null,
+      amountPaise: req.amount.toString(),
+      policy: this.policy(),
+      notify: { mobile: user.mobile, email: user.email },
+    };
+    const start = new WithStartWorkflowOperation('rechargeWorkflow', {
+      workflowId,
+      taskQueue: this.config.temporal.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: searchAttributes.userId, value: caller.id },
+        { key: searchAttributes.operator, value: req.operator },
+        { key: searchAttributes.rechargeStatus, value: 'received' },
+        { key: searchAttributes.amountPaise, value: Number(req.amount) },
+      ],
+    });
+    try {
+      const state = await this.temporal.workflow.executeUpdateWithStart(acceptanceUpdate, {
+        startWorkflowOperation: start,
+      });
+      if (waitMs > 0 && !state.rejection) {
+        await this.temporal.workflow.getHandle(workflowId).executeUpdate(awaitFinalUpdate, { args: [waitMs] });
+      }
+    } catch (err) {
+      // The workflow for this key has already finished: the projection has its answer.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    const recharge = await this.store.get(id);
+    if (!recharge) throw new AppError('UNAVAILABLE', 'The recharge was accepted but is not readable yet; retry');
+    // Refused at screening (duplicate, funds, KYC...): the caller gets the reason as an error.
+    if (recharge.status === 'failed' && recharge.failureCode && isRefusal(recharge.failureCode)) {
+      throw new AppError(contractCode(recharge.failureCode), recharge.failureReason ?? recharge.failureCode);
+    }
+    return recharge;
+  }
+
+  async visible(caller: Caller, id: string): Promise<Recharge> {
+    const recharge = await this.store.get(id);
+    if (!recharge) throw notFound('Recharge');
+    try {
+      await this.users.visible(caller, recharge.userId);
+    } catch {
+      throw notFound('Recharge');
+    }
+    return recharge;
+  }
+
+  async list(
+    caller: Caller,
+    q: { status?: RechargeStatus; userId?: string; from?: Date; to?: Date; afterId?: string; limit: number },
+  ) {
+    if (q.userId) await this.users.visible(caller, q.userId);
+    const everyone = caller.role === 'admin' || caller.role === 'support';
+    return this.store.list({ ...q, pathPrefix: everyone ? undefined : caller.path });
+  }
+
+  /**
+   * A dispute: on a success, a reversal workflow asks the provider and refunds if the recharge
+   * in fact failed; on a recharge still waiting, it asks the provider now.
+   */
+  async dispute(caller: Caller, id: string, reason: string): Promise<Recharge> {
+    const recharge = await this.visible(caller, id);
+    if (caller.role === 'support') throw new AppError('FORBIDDEN', 'Support resolves recharges; it does not dispute them');
+    if (recharge.status === 'success') {
+      await this.startReversal({
+        rechargeId: id,
+        provider: recharge.provider!,
+        trigger: 'dispute',
+        reason,
+        by: caller.id,
+      });
+    } else if (openStatuses.includes(recharge.status)) {
+      await this.temporal.workflow.getHandle(recharge.workflowId).signal(checkNowSignal);
+    } else {
+      throw new AppError('CONFLICT', `This recharge is already ${recharge.status}; its amount is back in the wallet`);
+    }
+    await this.store.note(id, recharge.status, `disputed by ${caller.id}: ${reason}`);
+    return (await this.store.get(id))!;
+  }
+
+  /** Support settles a stuck recharge by hand; the money follows the resolution. */
+  async resolve(caller: Caller, id: string, r: Omit<Resolution, 'by'>): Promise<Recharge> {
+    if (caller.role !== 'support' && caller.role !== 'admin') {
+      throw new AppError('FORBIDDEN', 'Only support or an admin resolves recharges');
+    }
+    const recharge = await this.visible(caller, id);
+    if (!openStatuses.includes(recharge.status) || recharge.status === 'received') {
+      throw new AppError('CONFLICT', `This recharge is ${recharge.status}; only pending or stuck recharges are resolved`);
+    }
+    const handle = this.temporal.workflow.getHandle(recharge.workflowId);
+    await handle.signal(resolveSignal, { ...r, by: caller.id });
+    await handle.executeUpdate(awaitFinalUpdate, { args: [10_000] });
+    return (await this.store.get(id))!;
+  }
+
+  /**
+   * A provider callback, already verified and parsed. While the recharge waits it goes to its
+   * workflow; a reversal of a success starts the reversal workflow; anything else is noted.
+   */
+  async providerCallback(provider: string, clientRef: string, result: ProviderResult): Promise<string> {
+    const recharge = await this.store.get(clientRef);
+    if (!recharge) throw notFound('Recharge');
+    if (openStatuses.includes(recharge.status)) {
+      try {
+        await this.temporal.workflow.getHandle(recharge.workflowId).signal(providerUpdateSignal, { provider, result });
+        return 'forwarded';
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+    const now = (await this.store.get(clientRef))!;
+    if (now.status === 'success' && (result.status === 'reversed' || result.status === 'failed')) {
+      await this.startReversal({
+        rechargeId: clientRef,
+        provider,
+        trigger: 'provider',
+        reason: ('message' in result && result.message) || result.status,
+        by: provider,
+      });
+      return 'reversal_started';
+    }
+    if (now.status === 'failed' && result.status === 'success') {
+      // The subscriber got the recharge after we refunded: money is out of step with the
+      // operator and a person must look.
+      this.log.error({ rechargeId: clientRef, provider }, 'late success callback for a failed recharge');
+      await this.store.note(clientRef, 'failed', `late success callback from ${provider}: needs review`);
+      return 'flagged';
+    }
+    return 'ignored';
+  }
+
+  private async startReversal(input: ReversalWorkflowInput): Promise<void> {
+    try {
+      await this.temporal.workflow.start('reversalWorkflow', {
+        workflowId: reversalWorkflowId(input.rechargeId),
+        taskQueue: this.config.temporal.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [{ key: searchAttributes.rechargeStatus, value: 'reversing' }],
+      });
+    } catch (err) {
+      // One reversal per recharge: a repeated callback or dispute finds it already running or done.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+}
+
+/** Screening refusals are answered to the caller as errors; provider failures are recharge outcomes. */
+const refusalCodes = ['RISK_REJECTED', 'INSUFFICIENT_FUNDS', 'LIMIT_EXCEEDED', 'KYC_REQUIRED', 'USER_SUSPENDED', 'UNKNOWN_OPERATOR', 'INVALID_AMOUNT'] as const;
+
+function isRefusal(code: string): boolean {
+  return (refusalCodes as readonly string[]).includes(code);
+}
+
+function contractCode(code: string): (typeof refusalCodes)[number] {
+  return isRefusal(code) ? (code as (typeof refusalCodes)[number]) : 'RISK_REJECTED';
+}

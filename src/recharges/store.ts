@@ -1,0 +1,255 @@
+import type { Knex } from 'knex';
+import type { Db } from '../db/knex';
+import type { Beneficiary, CommissionRule } from './commission';
+import type { OperatorConfig } from './operators';
+import type { Recharge, RechargeStatus, TimelineEntry } from './types';
+
+interface RechargeRow {
+  id: string;
+  user_id: string;
+  workflow_id: string;
+  operator: string;
+  subscriber: string;
+  circle: string | null;
+  amount: bigint;
+  status: RechargeStatus;
+  provider: string | null;
+  operator_ref: string | null;
+  commission: bigint;
+  failure_code: string | null;
+  failure_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toRecharge(r: RechargeRow, timeline: TimelineEntry[]): Recharge {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    workflowId: r.workflow_id,
+    operator: r.operator,
+    subscriber: r.subscriber,
+    circle: r.circle,
+    amount: r.amount,
+    status: r.status,
+    provider: r.provider,
+    operatorRef: r.operator_ref,
+    commission: r.commission,
+    failureCode: r.failure_code,
+    failureReason: r.failure_reason,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    timeline,
+  };
+}
+
+export const finalRechargeStatuses: readonly RechargeStatus[] = ['success', 'failed', 'reversed'];
+
+/** Which status may follow which: the projection never moves backwards, whatever order activities replay in. */
+const nextStatuses: Record<RechargeStatus, readonly RechargeStatus[]> = {
+  received: ['processing', 'failed'],
+  processing: ['pending', 'success', 'failed', 'manual_review'],
+  pending: ['success', 'failed', 'manual_review'],
+  manual_review: ['success', 'failed'],
+  success: ['reversed'],
+  failed: [],
+  reversed: [],
+};
+
+export interface StatusChange {
+  status: RechargeStatus;
+  note?: string | null;
+  provider?: string | null;
+  operatorRef?: string | null;
+  commission?: bigint;
+  failureCode?: string | null;
+  failureReason?: string | null;
+}
+
+/** The recharges projection, its timeline, operators and commission plans. */
+export class RechargeStore {
+  constructor(private readonly db: Db) {}
+
+  async operator(code: string): Promise<OperatorConfig | undefined> {
+    const r = (await this.db('operators').where({ code }).first()) as Record<string, unknown> | undefined;
+    if (!r) return undefined;
+    return {
+      code: r.code as string,
+      name: r.name as string,
+      kind: r.kind as OperatorConfig['kind'],
+      minAmount: r.min_amount as bigint,
+      maxAmount: r.max_amount as bigint,
+      amountStep: r.amount_step as bigint,
+      planAmounts: (r.plan_amounts as string[] | null)?.map((a) => BigInt(a)) ?? null,
+      enabled: r.enabled as boolean,
+    };
+  }
+
+  async get(id: string): Promise<Recharge | undefined> {
+    const row = (await this.db('recharges').where({ id }).first()) as RechargeRow | undefined;
+    if (!row) return undefined;
+    const events = (await this.db('recharge_events')
+      .where({ recharge_id: id })
+      .orderBy('id')
+      .select('at', 'status', 'note')) as TimelineEntry[];
+    return toRecharge(row, events);
+  }
+
+  /** Inserts the recharge as received (once: a replayed activity finds it there) within `trx`. */
+  async insertReceived(
+    trx: Knex.Transaction,
+    r: Pick<Recharge, 'id' | 'userId' | 'workflowId' | 'operator' | 'subscriber' | 'circle' | 'amount'>,
+  ): Promise<boolean> {
+    const inserted = (await trx('recharges')
+      .insert({
+        id: r.id,
+        user_id: r.userId,
+        workflow_id: r.workflowId,
+        operator: r.operator,
+        subscriber: r.subscriber,
+        circle: r.circle,
+        amount: r.amount,
+        status: 'received',
+      })
+      .onConflict('id')
+      .ignore()
+      .returning('id')) as unknown[];
+    if (inserted.length) await trx('recharge_events').insert({ recharge_id: r.id, status: 'received' });
+    return inserted.length > 0;
+  }
+
+  /**
+   * The same subscriber, operator and amount from the same user within the window, not failed:
+   * the caller holds an advisory lock on that combination so two racing requests see each other.
+   */
+  async recentDuplicate(
+    trx: Knex.Transaction,
+    r: { id: string; userId: string; operator: string; subscriber: string; amount: bigint },
+    windowSeconds: number,
+  ): Promise<string | undefined> {
+    const row = (await trx('recharges')
+      .where({ user_id: r.userId, operator: r.operator, subscriber: r.subscriber, amount: r.amount })
+      .whereNot({ id: r.id })
+      .whereNotIn('status', ['failed'])
+      .where('created_at', '>', trx.raw(`now() - make_interval(secs => ?)`, [windowSeconds]))
+      .first('id')) as { id: string } | undefined;
+    return row?.id;
+  }
+
+  /**
+   * Moves the projection forward and appends to the timeline, in one statement pair. A change
+   * that is not a legal next step (a replay, a late duplicate) changes nothing and returns false.
+   */
+  async changeStatus(id: string, change: StatusChange, trx?: Knex.Transaction): Promise<boolean> {
+    const run = async (t: Knex.Transaction) => {
+      const current = (await t('recharges').where({ id }).forUpdate().first('status')) as
+        | { status: RechargeStatus }
+        | undefined;
+      if (!current || !nextStatuses[current.status].includes(change.status)) return false;
+      await t('recharges')
+        .where({ id })
+        .update({
+          status: change.status,
+          ...(change.provider !== undefined ? { provider: change.provider } : {}),
+          ...(change.operatorRef !== undefined ? { operator_ref: change.operatorRef } : {}),
+          ...(change.commission !== undefined ? { commission: change.commission } : {}),
+          ...(change.failureCode !== undefined ? { failure_code: change.failureCode } : {}),
+          ...(change.failureReason !== undefined ? { failure_reason: change.failureReason } : {}),
+          updated_at: t.fn.now(),
+        });
+      await t('recharge_events').insert({ recharge_id: id, status: change.status, note: change.note ?? null });
+      return true;
+    };
+    return trx ? run(trx) : this.db.transaction(run);
+  }
+
+  /** A note on the timeline without a status change (a provider switch, an ignored late callback). */
+  async note(id: string, status: string, note: string): Promise<void> {
+    await this.db('recharge_events').insert({ recharge_id: id, status, note });
+  }
+
+  async setProvider(id: string, provider: string): Promise<void> {
+    await this.db('recharges').where({ id }).update({ provider, updated_at: this.db.fn.now() });
+  }
+
+  /** The recharging user and its uplines, each with the rules of its commission plan. */
+  async commissionChain(userId: string): Promise<Beneficiary[]> {
+    const user = (await this.db('users').where({ id: userId }).first('path')) as { path: string } | undefined;
+    if (!user) return [];
+    const ids = user.path.split('/');
+    const rows = (await this.db('users as u')
+      .leftJoin('user_commission_plans as ucp', 'ucp.user_id', 'u.id')
+      .whereIn('u.id', ids)
+      .select('u.id', 'u.role', 'ucp.plan_id')) as Array<{ id: string; role: string; plan_id: string | null }>;
+    const defaultPlan = (await this.db('commission_plans').where({ is_default: true }).first('id')) as
+      | { id: string }
+      | undefined;
+    const planIds = [...new Set(rows.map((r) => r.plan_id ?? defaultPlan?.id).filter((p): p is string => !!p))];
+    const ruleRows = (await this.db('commission_rules').whereIn('plan_id', planIds)) as Array<{
+      plan_id: string;
+      role: CommissionRule['role'];
+      operator: string | null;
+      kind: CommissionRule['kind'];
+      mode: CommissionRule['mode'];
+      value: bigint;
+      tds_bps: number;
+    }>;
+    const rulesOf = (planId: string | undefined): CommissionRule[] =>
+      ruleRows
+        .filter((r) => r.plan_id === planId)
+        .map((r) => ({ role: r.role, operator: r.operator, kind: r.kind, mode: r.mode, value: r.value, tdsBps: r.tds_bps }));
+    // Nearest first: the recharging user, then its parent, and so on up.
+    return ids
+      .reverse()
+      .map((id) => rows.find((r) => r.id === id))
+      .filter((r): r is { id: string; role: string; plan_id: string | null } => !!r)
+      .map((r) => ({ userId: r.id, role: r.role, rules: rulesOf(r.plan_id ?? defaultPlan?.id) }));
+  }
+
+  async list(filter: {
+    userId?: string;
+    pathPrefix?: string;
+    status?: RechargeStatus;
+    from?: Date;
+    to?: Date;
+    afterId?: string;
+    limit: number;
+  }): Promise<{ items: Recharge[]; more: boolean }> {
+    const q = this.db('recharges as r')
+      .join('users as u', 'u.id', 'r.user_id')
+      .select('r.*')
+      .orderBy([{ column: 'r.created_at' }, { column: 'r.id' }])
+      .limit(filter.limit + 1);
+    if (filter.userId) q.where('r.user_id', filter.userId);
+    if (filter.status) q.where('r.status', filter.status);
+    if (filter.from) q.where('r.created_at', '>=', filter.from);
+    if (filter.to) q.where('r.created_at', '<', filter.to);
+    if (filter.pathPrefix) {
+      const p = filter.pathPrefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+      q.where((w) => w.where('u.path', filter.pathPrefix!).orWhere('u.path', 'like', `${p}/%`));
+    }
+    if (filter.afterId) {
+      q.whereRaw('(r.created_at, r.id) > (select created_at, id from recharges where id = ?)', [filter.afterId]);
+    }
+    const rows = (await q) as RechargeRow[];
+    const page = rows.slice(0, filter.limit);
+    const events = page.length
+      ? ((await this.db('recharge_events')
+          .whereIn(
+            'recharge_id',
+            page.map((r) => r.id),
+          )
+          .orderBy('id')
+          .select('recharge_id', 'at', 'status', 'note')) as Array<TimelineEntry & { recharge_id: string }>)
+      : [];
+    return {
+      items: page.map((r) =>
+        toRecharge(
+          r,
+          events.filter((e) => e.recharge_id === r.id).map(({ at, status, note }) => ({ at, status, note })),
+        ),
+      ),
+      more: rows.length > filter.limit,
+    };
+  }
+}

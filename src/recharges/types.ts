@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+
+export const rechargeStatuses = [
+  'received',
+  'processing',
+  'pending',
+  'success',
+  'failed',
+  'reversed',
+  'manual_review',
+] as const;
+export type RechargeStatus = (typeof rechargeStatuses)[number];
+
+export interface TimelineEntry {
+  at: Date;
+  status: string;
+  note: string | null;
+}
+
+export interface Recharge {
+  id: string;
+  userId: string;
+  workflowId: string;
+  operator: string;
+  subscriber: string;
+  circle: string | null;
+  amount: bigint;
+  status: RechargeStatus;
+  provider: string | null;
+  operatorRef: string | null;
+  commission: bigint;
+  failureCode: string | null;
+  failureReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  timeline: TimelineEntry[];
+}
+
+/** Workflow id per the contract: starting the same request twice finds the same workflow. */
+export function rechargeWorkflowId(userId: string, idempotencyKey: string): string {
+  return `recharge-${userId}-${idempotencyKey}`;
+}
+
+/**
+ * The recharge id: derived from the same pair, short and URL-safe, because it is also the
+ * provider's client reference and part of ledger transfer ids.
+ */
+export function rechargeId(userId: string, idempotencyKey: string): string {
+  return `rch_${createHash('sha256').update(`${userId}\n${idempotencyKey}`).digest('hex').slice(0, 26)}`;
+}
+
+/** Ledger transfer ids of a recharge: one per leg, so every leg is posted at most once. */
+export const rechargeTransferIds = {
+  hold: (id: string) => `${id}:hold`,
+  capture: (id: string) => `${id}:capture`,
+  settle: (id: string) => `${id}:settle`,
+  release: (id: string) => `${id}:release`,
+  commission: (id: string, userId: string) => `${id}:commission:${userId}`,
+  tds: (id: string, userId: string) => `${id}:tds:${userId}`,
+  reversal: (transferId: string) => `${transferId}:reversal`,
+};

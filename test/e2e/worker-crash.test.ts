@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Db } from '../../src/db/knex';
+import { Ledger } from '../../src/ledger';
+import { ApiClient, adminKey } from '../support/api';
+import { testDb } from '../support/db';
+import { balanceOf, eventually, fundedRetailer } from '../support/fixtures';
+import { startStack, type TestStack } from '../support/stack';
+
+// The worker runs as a real separate process here, and is killed with SIGKILL at the worst
+// moments: right after the wallet hold, and right after the provider received the recharge.
+// The provider answers slowly (latency) so the kill lands while the submission is in flight.
+
+const root = path.resolve(__dirname, '..', '..');
+let stack: TestStack;
+let db: Db;
+let admin: ApiClient;
+let worker: ChildProcess | undefined;
+
+function startWorkerProcess(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main-worker.ts')], {
+    cwd: root,
+    env: { ...stack.env, LOG_LEVEL: 'info' } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('worker started')) resolve(child);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before starting:\n${out}`)));
+  });
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+before(async () => {
+  stack = await startStack({
+    noWorker: true,
+    env: { SIM_OPERATOR_LATENCY_MS: '2500', RECHARGE_POLL_SCHEDULE_SECONDS: '1' },
+  });
+  db = testDb();
+  admin = new ApiClient(stack.api.url, await adminKey(db));
+  worker = await startWorkerProcess();
+});
+
+after(async () => {
+  if (worker && worker.exitCode === null) await kill(worker);
+  const report = await new Ledger(db).verify();
+  await stack.stop();
+  await db.destroy();
+  assert.equal(report.ok, true, JSON.stringify(report.violations));
+});
+
+async function submissions(clientRef: string): Promise<number> {
+  const res = await fetch(`${stack.sims.urls.operator}/control/transactions/${clientRef}`);
+  return res.status === 404 ? 0 : ((await res.json()) as { submissions: number }).submissions;
+}
+
+for (const moment of ['after the hold', 'after the provider submission'] as const) {
+  test(`a worker killed ${moment} ends with exactly one correct outcome`, async () => {
+    const n = await fundedRetailer(admin, 100_000);
+    const r = await n.retailer.call<{ id: string; status: string }>(
+      'POST',
+      '/v1/recharges',
+      { operator: 'AIRTEL', subscriber: '9867890123', amount: 10_000 },
+      { 'Idempotency-Key': randomUUID() },
+    );
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const id = r.body.id;
+    if (moment === 'after the hold') {
+      await eventually(() => balanceOf(n.retailer, n.retailerId), (w) => w.held === 10_000);
+    } else {
+      await eventually(() => submissions(id), (s) => s >= 1);
+    }
+    await kill(worker!);
+    worker = await startWorkerProcess();
+
+    const done = await eventually(
+      async () => (await n.retailer.get<{ status: string }>(`/v1/recharges/${id}`)).body,
+      (b) => b.status === 'success' || b.status === 'failed',
+      60_000,
+    );
+    assert.equal(done.status, 'success');
+    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
+      userId: n.retailerId,
+      currency: 'INR',
+      balance: 90_300,
+      held: 0,
+      available: 90_300,
+    } as never);
+    assert.equal(await submissions(id), 1, 'the provider got the recharge exactly once');
+  });
+}

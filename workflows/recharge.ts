@@ -1,0 +1,261 @@
+import {
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ProviderResult } from '../src/providers/recharge/types';
+import {
+  acceptanceUpdate,
+  awaitFinalUpdate,
+  checkNowSignal,
+  providerUpdateSignal,
+  rechargeStateQuery,
+  resolveSignal,
+  type ProviderUpdate,
+  type RechargeState,
+  type RechargeWorkflowInput,
+  type Resolution,
+} from '../src/recharges/workflow-api';
+import type { RechargeStatus } from '../src/recharges/types';
+import { searchAttributes } from '../src/temporal/search-attributes';
+import type { Notification } from '../activities/notifications';
+import { notificationWorkflow } from './notification';
+
+// Database-only steps run as local activities: no extra history events, no task-queue round
+// trip. Each is idempotent, so a worker dying mid-step just runs it again.
+const db = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+});
+
+// Provider calls: the adapter has its own request timeout and reports a timeout as "unknown"
+// (never a failure); heartbeats let a replacement worker take over quickly after a crash.
+const provider = proxyActivities<Activities>({
+  startToCloseTimeout: '60 seconds',
+  heartbeatTimeout: '5 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+const finalStatuses: RechargeStatus[] = ['success', 'failed', 'reversed'];
+
+type Outcome =
+  | { kind: 'success'; operatorRef: string | null; note: string }
+  | { kind: 'failed'; code: string; reason: string; note: string };
+
+/** A final provider answer as an outcome; undefined while the provider still has no answer. */
+function outcomeOf(r: ProviderResult, source: string): Outcome | undefined {
+  switch (r.status) {
+    case 'success':
+      return { kind: 'success', operatorRef: r.operatorRef, note: `${source}: success` };
+    case 'failed':
+      return { kind: 'failed', code: r.code, reason: r.message, note: `${source}: failed (${r.code})` };
+    case 'reversed':
+      return { kind: 'failed', code: 'REVERSED', reason: r.message ?? 'reversed by the operator', note: `${source}: reversed` };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * One recharge, from request to final money movement (../shared/DESIGN.md "The recharge workflow"):
+ * screen and hold, route and submit (failing over on provider faults), await the outcome by
+ * callback or status polls, then settle: capture + commissions on success, release on failure.
+ * A recharge nobody can settle goes to manual review, where support resolves it by signal.
+ */
+export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<RechargeState> {
+  const state: RechargeState = {
+    rechargeId: input.rechargeId,
+    status: 'received',
+    provider: null,
+    operatorRef: null,
+    failureReason: null,
+    rejection: null,
+  };
+  let screened = false;
+  const inbox: Inbox = { checkNow: false };
+
+  const setStatus = (status: RechargeStatus) => {
+    state.status = status;
+    upsertSearchAttributes([
+      { key: searchAttributes.rechargeStatus, value: status },
+      ...(state.provider ? [{ key: searchAttributes.provider, value: state.provider }] : []),
+    ]);
+  };
+  const isFinal = () => finalStatuses.includes(state.status);
+
+  setHandler(rechargeStateQuery, () => state);
+  setHandler(acceptanceUpdate, async () => {
+    await condition(() => screened);
+    return state;
+  });
+  // Waiting by update, not by polling a query: one RPC that the server completes the moment the
+  // status is final (or the wait is over), with no polling load on the history service.
+  setHandler(awaitFinalUpdate, async (waitMs: number) => {
+    await condition(isFinal, waitMs);
+    return state;
+  });
+  // Callbacks may repeat or arrive out of order: only a final answer from the provider that has
+  // the recharge counts, and only the first.
+  setHandler(providerUpdateSignal, (u: ProviderUpdate) => {
+    if (!inbox.callback && u.provider === state.provider && outcomeOf(u.result, 'callback')) inbox.callback = u;
+  });
+  setHandler(resolveSignal, (r: Resolution) => {
+    if (!inbox.resolution && !isFinal()) inbox.resolution = r;
+  });
+  setHandler(checkNowSignal, () => {
+    inbox.checkNow = true;
+  });
+
+  const screening = await db.screenAndReserve({ ...input, workflowId: workflowInfo().workflowId });
+  if (!screening.ok) {
+    state.rejection = { code: screening.code, message: screening.message };
+    state.failureReason = screening.message;
+    setStatus('failed');
+    screened = true;
+    await condition(allHandlersFinished);
+    return state;
+  }
+  state.status = 'processing';
+  screened = true;
+
+  const outcome = await route(input, state, inbox, setStatus);
+
+  if (outcome.kind === 'success') {
+    state.operatorRef = outcome.operatorRef;
+    await db.settleRechargeSuccess({
+      rechargeId: input.rechargeId,
+      userId: input.userId,
+      operator: input.operator,
+      amountPaise: input.amountPaise,
+      provider: state.provider!,
+      operatorRef: outcome.operatorRef,
+      note: outcome.note,
+    });
+    setStatus('success');
+  } else {
+    state.failureReason = outcome.reason;
+    await db.settleRechargeFailure({
+      rechargeId: input.rechargeId,
+      code: outcome.code,
+      reason: outcome.reason,
+      note: outcome.note,
+    });
+    setStatus('failed');
+  }
+  await notify(input, state);
+  await condition(allHandlersFinished);
+  return state;
+}
+
+/** What signals have delivered, read by the waiting loop. */
+interface Inbox {
+  callback?: ProviderUpdate;
+  resolution?: Resolution;
+  checkNow: boolean;
+}
+
+/** Submit, fail over, then wait for a final answer; ends with an outcome to settle. */
+async function route(
+  input: RechargeWorkflowInput,
+  state: RechargeState,
+  inbox: Inbox,
+  setStatus: (s: RechargeStatus) => void,
+): Promise<Outcome> {
+  const tried: string[] = [];
+  for (;;) {
+    const sent = await provider.submitRecharge({
+      rechargeId: input.rechargeId,
+      operator: input.operator,
+      subscriber: input.subscriber,
+      amountPaise: input.amountPaise,
+      circle: input.circle,
+      exclude: tried,
+    });
+    if (sent.provider === null) {
+      return {
+        kind: 'failed',
+        code: 'NO_PROVIDER',
+        reason: 'no provider could take the recharge',
+        note: tried.length ? `every provider failed: ${tried.join(', ')}` : 'no provider available',
+      };
+    }
+    state.provider = sent.provider;
+    const r = sent.result;
+    if (r.status === 'unavailable' || (r.status === 'failed' && r.fault === 'provider')) {
+      tried.push(sent.provider);
+      continue; // the provider's trouble, not the subscriber's: next provider
+    }
+    const final = outcomeOf(r, sent.provider);
+    if (final) return final;
+    break; // pending, or no answer (a timeout is never a failure): wait for the outcome
+  }
+
+  setStatus('pending');
+  await db.markRecharge({ rechargeId: input.rechargeId, status: 'pending', note: `awaiting ${state.provider}` });
+  let expired = false;
+  // A durable timer bounds the whole wait; the polls run on their own schedule inside it.
+  void sleep(input.policy.maxPendingSeconds * 1000).then(() => (expired = true));
+  const schedule = input.policy.pollScheduleSeconds.length ? input.policy.pollScheduleSeconds : [30];
+  const heard = () => inbox.callback !== undefined || inbox.resolution !== undefined;
+  for (let i = 0; !expired; i++) {
+    const waitMs = schedule[Math.min(i, schedule.length - 1)]! * 1000;
+    await condition(() => heard() || inbox.checkNow || expired, waitMs);
+    if (inbox.resolution) return resolved(inbox.resolution);
+    if (inbox.callback) return outcomeOf(inbox.callback.result, `${inbox.callback.provider} callback`)!;
+    if (expired) break;
+    inbox.checkNow = false;
+    const polled = outcomeOf(
+      await provider.checkRechargeStatus({ rechargeId: input.rechargeId, provider: state.provider! }),
+      `${state.provider} status check`,
+    );
+    if (polled) return polled;
+  }
+
+  setStatus('manual_review');
+  await db.markRecharge({
+    rechargeId: input.rechargeId,
+    status: 'manual_review',
+    note: `no final answer from ${state.provider} within ${input.policy.maxPendingSeconds} s`,
+  });
+  // The money stays held until support resolves it, or the provider finally calls back.
+  await condition(heard);
+  return inbox.resolution
+    ? resolved(inbox.resolution)
+    : outcomeOf(inbox.callback!.result, `${inbox.callback!.provider} callback`)!;
+}
+
+function resolved(r: Resolution): Outcome {
+  const note = `resolved by ${r.by}: ${r.note}`;
+  return r.outcome === 'success'
+    ? { kind: 'success', operatorRef: r.operatorRef ?? null, note }
+    : { kind: 'failed', code: 'RESOLVED_FAILED', reason: r.note, note };
+}
+
+/** SMS and email in their own workflows, abandoned: an outage there never holds up money. */
+async function notify(input: RechargeWorkflowInput, state: RechargeState): Promise<void> {
+  const rupees = `₹${BigInt(input.amountPaise) / 100n}.${String(BigInt(input.amountPaise) % 100n).padStart(2, '0')}`;
+  const text =
+    state.status === 'success'
+      ? `Recharge of ${rupees} for ${input.operator} ${input.subscriber} succeeded. Ref ${state.operatorRef ?? input.rechargeId}.`
+      : `Recharge of ${rupees} for ${input.operator} ${input.subscriber} failed; the amount is back in your wallet.`;
+  const messages: Notification[] = [];
+  if (input.notify?.mobile) messages.push({ channel: 'sms', to: input.notify.mobile, body: text });
+  if (input.notify?.email) {
+    messages.push({ channel: 'email', to: input.notify.email, subject: `Recharge ${state.status}`, body: text });
+  }
+  for (const n of messages) {
+    await startChild(notificationWorkflow, {
+      workflowId: `notify-${input.rechargeId}-${state.status}-${n.channel}`,
+      args: [n],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  }
+}
