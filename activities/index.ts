@@ -1,9 +1,10 @@
 import { createKycActivities, type KycDeps } from './kyc';
 import { createNotificationActivities, type NotificationDeps } from './notifications';
+import { createOpsActivities, type OpsDeps } from './ops';
 import { createRechargeActivities, type RechargeDeps } from './recharges';
 import { createTopupActivities, type TopupDeps } from './topups';
 
-export type ActivityDeps = NotificationDeps & TopupDeps & RechargeDeps & KycDeps;
+export type ActivityDeps = NotificationDeps & TopupDeps & RechargeDeps & KycDeps & OpsDeps;
 
 /** All activities, built from their dependencies by the worker's composition root. */
 export function createActivities(deps: ActivityDeps) {
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTopupActivities(deps),
     ...createRechargeActivities(deps),
     ...createKycActivities(deps),
+    ...createOpsActivities(deps),
   };
 }
 

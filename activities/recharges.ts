@@ -173,9 +173,12 @@ export function createRechargeActivities(deps: RechargeDeps) {
       if (maybeSent) {
         const check = await provider.status(input.rechargeId);
         await providers.recordExchange(input.rechargeId, check.exchange);
-        if (check.result.status !== 'not_found' && check.result.status !== 'unknown') {
-          return { provider: provider.name, result: check.result };
+        // Only a definite "never received" allows a new submission; no answer to the status
+        // question (unknown, unavailable) means it may still have it: wait and ask again.
+        if (check.result.status === 'unavailable') {
+          return { provider: provider.name, result: { status: 'unknown', reason: check.result.reason } };
         }
+        if (check.result.status !== 'not_found') return { provider: provider.name, result: check.result };
       }
       await providers.markSubmitting(input.rechargeId, provider.name);
       heartbeat({ provider: provider.name });

@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     await pg.createDatabase('bench');
     db = createDb(pg.url('bench'), 8);
     const settings = await db.raw(
-      `select name, setting from pg_settings where name in ('fsync','synchronous_commit','full_page_writes','shared_buffers','server_version')`,
+      `select name, setting from pg_settings where name in ('fsync','synchronous_commit','full_page_writes','shared_buffers','wal_buffers','max_wal_size','checkpoint_timeout','server_version')`,
     );
     console.log(
       'postgres:',

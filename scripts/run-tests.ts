@@ -9,15 +9,8 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { createDb } from '../src/db/knex';
-import { migrateLatest } from '../src/db/migrate';
-import { startEmbeddedPostgres } from '../src/dev/embedded-postgres';
-import { freePort } from '../src/dev/free-port';
-import { ensureTemporalCli } from '../src/dev/temporal-cli';
-import { startTemporalDevServer } from '../src/dev/temporal-dev-server';
+import { startThrowawayInfra } from '../src/dev/throwaway-infra';
 
 const root = path.resolve(__dirname, '..');
 const suites = ['unit', 'integration', 'workflow', 'e2e'] as const;
@@ -65,52 +58,12 @@ async function main(): Promise<number> {
   }
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
   if (!needsServers) return runNodeTests(files, env);
-
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tijori-test-'));
-  fs.chmodSync(work, 0o755);
-  const cleanups: Array<() => Promise<void>> = [];
+  const infra = await startThrowawayInfra(process.env, { unsafeFastPostgres: true, log: console.log });
   try {
-    if (!process.env.DATABASE_URL) {
-      const pg = await startEmbeddedPostgres({
-        dataDir: path.join(work, 'pg'),
-        port: await freePort(),
-        persistent: false,
-        unsafeFast: true,
-      });
-      cleanups.unshift(() => pg.stop());
-      const dbName = `tijori_test_${Date.now()}`;
-      await pg.createDatabase(dbName);
-      env.DATABASE_URL = pg.url(dbName);
-    }
-    const db = createDb(env.DATABASE_URL!);
-    const applied = await migrateLatest(db);
-    await db.destroy();
-    console.log(`test database ready (${applied.length} migrations)`);
-
-    if (!process.env.TEMPORAL_ADDRESS) {
-      const cliPath = ensureTemporalCli(process.env.TEMPORAL_CLI_PATH || undefined);
-      const server = await startTemporalDevServer({
-        cliPath,
-        port: await freePort(),
-        namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-      });
-      cleanups.unshift(() => server.stop());
-      env.TEMPORAL_ADDRESS = server.address;
-      env.TEMPORAL_CLI_PATH = cliPath;
-    }
-    const bundlePath = path.join(work, 'workflow-bundle.js');
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: path.join(root, 'workflows', 'index.ts'),
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
-    });
-    fs.writeFileSync(bundlePath, bundle.code);
-    env.TIJORI_WORKFLOW_BUNDLE = bundlePath;
-    env.TIJORI_TEST_WORKDIR = work;
-    console.log(`temporal ready at ${env.TEMPORAL_ADDRESS}; running ${files.length} test files`);
-    return await runNodeTests(files, env);
+    console.log(`running ${files.length} test files`);
+    return await runNodeTests(files, { ...env, ...infra.env, TIJORI_TEST_WORKDIR: infra.workDir });
   } finally {
-    for (const c of cleanups) await c().catch((e) => console.error('cleanup failed:', e));
-    fs.rmSync(work, { recursive: true, force: true });
+    await infra.stop();
   }
 }
 

@@ -103,11 +103,11 @@ const envSchema = z.object({
       ),
     ),
   KYC_WEBHOOK_SECRET: z.string().min(16).default('dev-kyc-webhook-secret'),
-  KYC_REKYC_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(2 * 365 * 86_400),
-  KYC_OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(10 * 60),
+  KYC_REKYC_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(63_072_000), // two years
+  KYC_OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
   KYC_OTP_MAX_TRIES: z.coerce.number().int().min(1).max(10).default(3),
   KYC_PAN_POLL_SECONDS: z.coerce.number().int().min(1).default(60),
-  KYC_PAN_MAX_WAIT_SECONDS: z.coerce.number().int().min(1).default(24 * 3600),
+  KYC_PAN_MAX_WAIT_SECONDS: z.coerce.number().int().min(1).default(86_400),
   KYC_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   KYC_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   KYC_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).default(30),
@@ -128,6 +128,16 @@ const envSchema = z.object({
   SMTP_PASSWORD: optionalString,
   MAIL_FROM: z.string().default('Tijori <no-reply@tijori.local>'),
   OPS_ALERT_EMAIL: z.string().default('ops@tijori.local'),
+  // Operations (src/ops, docs/RUNBOOK.md): when an open recharge or top-up counts as stuck, how
+  // many open workflows one stuck scan describes, and the reconciliation schedule's interval.
+  OPS_STUCK_AFTER_SECONDS: z.coerce.number().int().min(1).default(30 * 60),
+  OPS_STUCK_TOPUP_AFTER_SECONDS: z.coerce.number().int().min(1).default(24 * 3600),
+  OPS_STUCK_DESCRIBE_LIMIT: z.coerce.number().int().min(0).max(10_000).default(500),
+  RECONCILIATION_INTERVAL: z
+    .string()
+    .regex(/^[1-9][0-9]*(s|m|h|d)$/, 'a whole number of s, m, h or d, e.g. 1h or 15m')
+    .default('1h'),
+  WORKER_METRICS_PORT: port.optional(),
 
   TIJORI_JWT_SECRET: optionalString.pipe(z.string().min(32).optional()),
   TIJORI_OTP_SECRET: optionalString.pipe(z.string().min(32).optional()),
@@ -207,6 +217,13 @@ export function providerCredentials(
   }
   values.PROVIDER_CALLBACK_SECRET = callbackSecret;
   return Object.freeze(values);
+}
+
+const unitSeconds = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** '15m' -> 900; the schema has already checked the form. */
+function durationSeconds(text: string): number {
+  return Number(text.slice(0, -1)) * unitSeconds[text.slice(-1) as keyof typeof unitSeconds];
 }
 
 function localUrl(host: string, p: number, suffix = ''): string {
@@ -324,6 +341,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       },
       mailFrom: e.MAIL_FROM,
       opsAlertEmail: e.OPS_ALERT_EMAIL,
+    },
+    ops: {
+      stuckAfterSeconds: e.OPS_STUCK_AFTER_SECONDS,
+      stuckTopupAfterSeconds: e.OPS_STUCK_TOPUP_AFTER_SECONDS,
+      describeLimit: e.OPS_STUCK_DESCRIBE_LIMIT,
+      reconciliationIntervalSeconds: durationSeconds(e.RECONCILIATION_INTERVAL),
+      /** The worker's Prometheus endpoint (Temporal SDK metrics) on 127.0.0.1; off when unset. */
+      workerMetricsPort: e.WORKER_METRICS_PORT,
     },
     auth: {
       jwtSecret: authSecret(e, 'TIJORI_JWT_SECRET'),

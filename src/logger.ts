@@ -20,12 +20,18 @@ export const redactedKeys = [
   'accessToken',
   'token',
   'secret',
+  'jwtSecret',
+  'otpSecret',
+  'mpinPepper',
+  'mpin_hash',
+  'otp_hash',
 ];
 
 const paths = redactedKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `req.headers["${k}"]`]);
 
-export function createLogger(level: string, name = 'tijori'): Logger {
-  return pino({ name, level, redact: { paths, censor: '[redacted]' } });
+/** `destination` defaults to stdout; tests pass a stream to read what would be logged. */
+export function createLogger(level: string, name = 'tijori', destination?: pino.DestinationStream): Logger {
+  return pino({ name, level, redact: { paths, censor: '[redacted]' } }, destination);
 }
 
 export type { Logger };

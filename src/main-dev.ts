@@ -57,7 +57,10 @@ async function main(): Promise<void> {
   const admin = await bootstrapAdmin(db, adminKey);
   await db.destroy();
 
-  const sims = await startSimulators(config, log, { apiBaseUrl: config.api.publicUrl });
+  const sims = await startSimulators(config, log, {
+    apiBaseUrl: config.api.publicUrl,
+    kycWebhookSecret: config.kyc.webhookSecret,
+  });
   stops.unshift(() => sims.stop());
   const worker = await startWorker(config, log);
   stops.unshift(() => worker.stop());

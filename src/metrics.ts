@@ -17,7 +17,19 @@ export function createMetrics() {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  return { registry, httpRequests, httpDuration };
+  const providerCallbacks = new client.Counter({
+    name: 'tijori_provider_callbacks_total',
+    help: 'Recharge provider callbacks received, by provider and what came of them',
+    labelNames: ['provider', 'result'] as const,
+    registers: [registry],
+  });
+  const opsActions = new client.Counter({
+    name: 'tijori_ops_actions_total',
+    help: 'Manual operations actions over the API (resolve, top-up settlement, retry), by action',
+    labelNames: ['action'] as const,
+    registers: [registry],
+  });
+  return { registry, httpRequests, httpDuration, providerCallbacks, opsActions };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -2,5 +2,6 @@
 export { kycWorkflow } from './kyc';
 export { notificationWorkflow } from './notification';
 export { rechargeWorkflow } from './recharge';
+export { reconciliationWorkflow } from './reconciliation';
 export { reversalWorkflow } from './reversal';
 export { topupWorkflow } from './topup';

@@ -1,21 +1,18 @@
 import {
-  ParentClosePolicy,
   allHandlersFinished,
   condition,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   sleep,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ProviderResult } from '../src/providers/recharge/types';
 import {
-  acceptanceUpdate,
-  awaitFinalUpdate,
   checkNowSignal,
+  outcomeUpdate,
   providerUpdateSignal,
   rechargeStateQuery,
   resolveSignal,
@@ -27,7 +24,6 @@ import {
 import type { RechargeStatus } from '../src/recharges/types';
 import { searchAttributes } from '../src/temporal/search-attributes';
 import type { Notification } from '../activities/notifications';
-import { notificationWorkflow } from './notification';
 
 // Database-only steps run as local activities: no extra history events, no task-queue round
 // trip. Each is idempotent, so a worker dying mid-step just runs it again.
@@ -92,14 +88,8 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
   const isFinal = () => finalStatuses.includes(state.status);
 
   setHandler(rechargeStateQuery, () => state);
-  setHandler(acceptanceUpdate, async () => {
-    await condition(() => screened);
-    return state;
-  });
-  // Waiting by update, not by polling a query: one RPC that the server completes the moment the
-  // status is final (or the wait is over), with no polling load on the history service.
-  setHandler(awaitFinalUpdate, async (waitMs: number) => {
-    await condition(isFinal, waitMs);
+  setHandler(outcomeUpdate, async ({ untilFinal }) => {
+    await condition(() => screened && (!untilFinal || isFinal()));
     return state;
   });
   // Callbacks may repeat or arrive out of order: only a final answer from the provider that has
@@ -239,7 +229,7 @@ function resolved(r: Resolution): Outcome {
     : { kind: 'failed', code: 'RESOLVED_FAILED', reason: r.note, note };
 }
 
-/** SMS and email in their own workflows, abandoned: an outage there never holds up money. */
+/** SMS and email in their own workflows: an outage there never holds up money. */
 async function notify(input: RechargeWorkflowInput, state: RechargeState): Promise<void> {
   const rupees = `₹${BigInt(input.amountPaise) / 100n}.${String(BigInt(input.amountPaise) % 100n).padStart(2, '0')}`;
   const text =
@@ -251,11 +241,7 @@ async function notify(input: RechargeWorkflowInput, state: RechargeState): Promi
   if (input.notify?.email) {
     messages.push({ channel: 'email', to: input.notify.email, subject: `Recharge ${state.status}`, body: text });
   }
-  for (const n of messages) {
-    await startChild(notificationWorkflow, {
-      workflowId: `notify-${input.rechargeId}-${state.status}-${n.channel}`,
-      args: [n],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
+  if (messages.length) {
+    await db.startNotifications({ idPrefix: `notify-${input.rechargeId}-${state.status}`, messages });
   }
 }

@@ -11,20 +11,24 @@ import type { Activities } from '../activities';
 import { searchAttributes } from '../src/temporal/search-attributes';
 import {
   decideTopupUpdate,
+  expireTopupUpdate,
   gatewayPaymentSignal,
   paymentLinkUpdate,
   topupStateQuery,
   type GatewayPaymentEvent,
   type TopupDecision,
+  type TopupExpiry,
   type TopupState,
   type TopupWorkflowInput,
 } from '../src/topups/workflow-api';
 import type { TopupStatus } from '../src/topups/types';
 
-const { creditTopup, finishTopup, createGatewayOrder } = proxyActivities<Activities>({
+const activityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+
+const { creditTopup, finishTopup } = proxyActivities<Activities>(activityOptions);
 
 /** An activity's final failure, as a failure the update's caller sees with the same type (code). */
 function rethrowForCaller(err: unknown): never {
@@ -92,6 +96,31 @@ export async function topupWorkflow(input: TopupWorkflowInput): Promise<TopupSta
     },
   );
 
+  // Operations expire a request nobody will settle. No patch is needed for histories already
+  // running: without this update (which they cannot contain) every path below is unchanged.
+  setHandler(
+    expireTopupUpdate,
+    async (e: TopupExpiry) => {
+      deciding = true;
+      try {
+        await finishTopup({ topupId: input.topupId, status: 'expired', decidedBy: e.by, note: e.note });
+        setStatus('expired');
+        return state;
+      } finally {
+        deciding = false;
+      }
+    },
+    {
+      validator: (_e: TopupExpiry) => {
+        if (deciding) throw ApplicationFailure.nonRetryable('A decision on this top-up is in progress', 'CONFLICT');
+        if (!open()) throw ApplicationFailure.nonRetryable(`This top-up is already ${state.status}`, 'CONFLICT');
+        if (payment !== undefined) {
+          throw ApplicationFailure.nonRetryable('The gateway has reported a payment; it is being settled', 'CONFLICT');
+        }
+      },
+    },
+  );
+
   setHandler(paymentLinkUpdate, async () => {
     await condition(() => state.paymentUrl !== null || !open());
     return state;
@@ -99,7 +128,7 @@ export async function topupWorkflow(input: TopupWorkflowInput): Promise<TopupSta
 
   // Duplicate and late webhooks are harmless: only the first one for our order counts.
   setHandler(gatewayPaymentSignal, (e: GatewayPaymentEvent) => {
-    if (payment === undefined && open()) payment = e;
+    if (payment === undefined && open() && !deciding) payment = e;
   });
 
   if (input.method === 'bank_transfer') {
@@ -113,18 +142,31 @@ export async function topupWorkflow(input: TopupWorkflowInput): Promise<TopupSta
       }
     }
   } else {
+    // An order the gateway cannot take within the payment period could not be paid in time anyway.
+    const { createGatewayOrder } = proxyActivities<Activities>({
+      ...activityOptions,
+      scheduleToCloseTimeout: `${input.paymentTtlSeconds} seconds`,
+    });
     try {
       const order = await createGatewayOrder({ topupId: input.topupId, amountPaise: input.amountPaise });
       state.paymentUrl = order.paymentUrl;
     } catch (err) {
-      state.failureReason = 'the payment gateway refused the order';
+      const refused =
+        err instanceof ActivityFailure &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.type === 'GATEWAY_REJECTED';
+      state.failureReason = refused
+        ? 'the payment gateway refused the order'
+        : 'the payment gateway could not be reached';
       await finishTopup({ topupId: input.topupId, status: 'failed', failureReason: state.failureReason });
       setStatus('failed');
       await condition(allHandlersFinished);
       throw err;
     }
-    const paid = await condition(() => payment !== undefined, `${input.paymentTtlSeconds} seconds`);
-    if (!paid) {
+    const paid = await condition(() => payment !== undefined || !open(), `${input.paymentTtlSeconds} seconds`);
+    if (!open()) {
+      // expired by operations
+    } else if (!paid) {
       await finishTopup({ topupId: input.topupId, status: 'expired', note: 'not paid in time' });
       setStatus('expired');
     } else if (payment!.outcome === 'success' && payment!.amountPaise === input.amountPaise) {

@@ -8,14 +8,29 @@ import { errorHandler, notFoundHandler } from './errors';
 import { jsonReplacer } from './json';
 import { requestContext, securityHeaders } from './middleware';
 import { OpenApiRegistry } from './openapi';
+import { auditRoutes } from './routes/audit';
+import { authRoutes } from './routes/auth';
 import { healthRoutes } from './routes/health';
+import { kycRoutes } from './routes/kyc';
+import { opsRoutes } from './routes/ops';
+import { rechargeRoutes } from './routes/recharges';
 import { topupRoutes } from './routes/topups';
 import { userRoutes } from './routes/users';
 import { walletRoutes } from './routes/wallets';
 
 export type RouteModule = (ctx: RouteContext) => void;
 
-const routeModules: RouteModule[] = [healthRoutes, userRoutes, walletRoutes, topupRoutes];
+const routeModules: RouteModule[] = [
+  healthRoutes,
+  userRoutes,
+  walletRoutes,
+  topupRoutes,
+  rechargeRoutes,
+  authRoutes,
+  auditRoutes,
+  kycRoutes,
+  opsRoutes,
+];
 
 /** Builds the Express app from its dependencies; listening is the caller's business. */
 export function createApp(deps: AppDeps): Express {
@@ -24,20 +39,18 @@ export function createApp(deps: AppDeps): Express {
   app.set('json replacer', jsonReplacer);
   app.use(requestContext(deps.log, deps.metrics));
   app.use(securityHeaders());
-  app.use(
-    express.json({
-      limit: '100kb',
-      // Webhook signatures are over the exact bytes received.
-      verify: (req: IncomingMessage & { rawBody?: Buffer }, _res, buf) => {
-        req.rawBody = buf;
-      },
-    }),
-  );
+  // Webhook and callback signatures are over the exact bytes received.
+  const keepRawBody = (req: IncomingMessage & { rawBody?: Buffer }, _res: unknown, buf: Buffer) => {
+    req.rawBody = buf;
+  };
+  app.use(express.json({ limit: '100kb', verify: keepRawBody }));
+  // Some recharge providers call back with form posts.
+  app.use(express.urlencoded({ extended: false, limit: '100kb', verify: keepRawBody }));
 
   const registry = new OpenApiRegistry();
   const publicRouter = express.Router();
   const router = express.Router();
-  router.use('/v1', authenticate(deps.db));
+  router.use('/v1', authenticate(deps));
   for (const mod of routeModules) mod({ router, publicRouter, registry, deps });
 
   const document = registry.document({

@@ -1,11 +1,16 @@
 import type { Router } from 'express';
 import type { Client } from '@temporalio/client';
+import type { AuthServices } from '../auth/services';
 import type { Config } from '../config';
 import type { IdempotencyStore } from '../db/idempotency';
 import type { Db } from '../db/knex';
+import type { KycService } from '../kyc/service';
 import type { Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { OpsService } from '../ops/service';
+import type { RechargeProvider, ProviderExchange } from '../providers/recharge/types';
+import type { RechargeService } from '../recharges/service';
 import type { TopupService } from '../topups/service';
 import type { UserService } from '../users/service';
 import type { WalletService } from '../wallets/service';
@@ -23,6 +28,15 @@ export interface AppDeps {
   users: UserService;
   wallets: WalletService;
   topups: TopupService;
+  kyc: KycService;
+  auth: AuthServices;
+  recharges: RechargeService;
+  ops: OpsService;
+  /** For provider callbacks: parse with the provider's definition, keep the raw exchange. */
+  rechargeProviders: {
+    get(name: string): Promise<RechargeProvider | undefined>;
+    recordExchange(rechargeId: string | null, exchange: ProviderExchange): Promise<void>;
+  };
 }
 
 export interface RouteContext {

@@ -15,9 +15,8 @@ import { checkAgainstOperator } from './operators';
 import { finalRechargeStatuses, type RechargeStore } from './store';
 import { rechargeId, rechargeWorkflowId, type Recharge, type RechargeStatus } from './types';
 import {
-  acceptanceUpdate,
-  awaitFinalUpdate,
   checkNowSignal,
+  outcomeUpdate,
   providerUpdateSignal,
   resolveSignal,
   reversalWorkflowId,
@@ -97,16 +96,17 @@ export class RechargeService {
       ],
     });
     try {
-      const state = await this.temporal.workflow.executeUpdateWithStart(acceptanceUpdate, {
+      const update = await this.temporal.workflow.startUpdateWithStart(outcomeUpdate, {
         startWorkflowOperation: start,
+        args: [{ untilFinal: waitMs > 0 }],
+        waitForStage: 'ACCEPTED',
       });
-      if (waitMs > 0 && !state.rejection) {
-        await this.temporal.workflow.getHandle(workflowId).executeUpdate(awaitFinalUpdate, { args: [waitMs] });
-      }
+      await waitAtMost(update.result(), waitMs);
     } catch (err) {
       // The workflow for this key has already finished: the projection has its answer.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
+    await this.screened(id);
     const recharge = await this.store.get(id);
     if (!recharge) throw new AppError('UNAVAILABLE', 'The recharge was accepted but is not readable yet; retry');
     // Refused at screening (duplicate, funds, KYC...): the caller gets the reason as an error.
@@ -144,13 +144,10 @@ export class RechargeService {
     const recharge = await this.visible(caller, id);
     if (caller.role === 'support') throw new AppError('FORBIDDEN', 'Support resolves recharges; it does not dispute them');
     if (recharge.status === 'success') {
-      await this.startReversal({
-        rechargeId: id,
-        provider: recharge.provider!,
-        trigger: 'dispute',
-        reason,
-        by: caller.id,
-      });
+      await this.startReversal(
+        { rechargeId: id, provider: recharge.provider!, trigger: 'dispute', reason, by: caller.id },
+        recharge,
+      );
     } else if (openStatuses.includes(recharge.status)) {
       await this.temporal.workflow.getHandle(recharge.workflowId).signal(checkNowSignal);
     } else {
@@ -171,7 +168,8 @@ export class RechargeService {
     }
     const handle = this.temporal.workflow.getHandle(recharge.workflowId);
     await handle.signal(resolveSignal, { ...r, by: caller.id });
-    await handle.executeUpdate(awaitFinalUpdate, { args: [10_000] });
+    const update = await handle.startUpdate(outcomeUpdate, { args: [{ untilFinal: true }], waitForStage: 'ACCEPTED' });
+    await waitAtMost(update.result(), 10_000);
     return (await this.store.get(id))!;
   }
 
@@ -192,13 +190,16 @@ export class RechargeService {
     }
     const now = (await this.store.get(clientRef))!;
     if (now.status === 'success' && (result.status === 'reversed' || result.status === 'failed')) {
-      await this.startReversal({
-        rechargeId: clientRef,
-        provider,
-        trigger: 'provider',
-        reason: ('message' in result && result.message) || result.status,
-        by: provider,
-      });
+      await this.startReversal(
+        {
+          rechargeId: clientRef,
+          provider,
+          trigger: 'provider',
+          reason: ('message' in result && result.message) || result.status,
+          by: provider,
+        },
+        now,
+      );
       return 'reversal_started';
     }
     if (now.status === 'failed' && result.status === 'success') {
@@ -211,19 +212,48 @@ export class RechargeService {
     return 'ignored';
   }
 
-  private async startReversal(input: ReversalWorkflowInput): Promise<void> {
+  /** When a caller stopped waiting early (a tiny waitMs), screening may still be under way. */
+  private async screened(id: string): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const r = await this.store.get(id);
+      if (r && r.status !== 'received') return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private async startReversal(input: ReversalWorkflowInput, recharge: Recharge): Promise<void> {
     try {
       await this.temporal.workflow.start('reversalWorkflow', {
         workflowId: reversalWorkflowId(input.rechargeId),
         taskQueue: this.config.temporal.taskQueue,
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [{ key: searchAttributes.rechargeStatus, value: 'reversing' }],
+        typedSearchAttributes: [
+          { key: searchAttributes.rechargeStatus, value: 'reversing' },
+          { key: searchAttributes.userId, value: recharge.userId },
+          { key: searchAttributes.operator, value: recharge.operator },
+          { key: searchAttributes.provider, value: input.provider },
+          { key: searchAttributes.amountPaise, value: Number(recharge.amount) },
+        ],
       });
     } catch (err) {
       // One reversal per recharge: a repeated callback or dispute finds it already running or done.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
+  }
+}
+
+/** Waits for `p` for up to `ms` (0: until it settles), then stops listening; its rejection still propagates. */
+async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  if (ms <= 0) {
+    await p;
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

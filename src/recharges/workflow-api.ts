@@ -45,10 +45,12 @@ export interface Resolution {
   by: string;
 }
 
-/** Resolves once screening and the hold are done; fails with the contract code if refused. */
-export const acceptanceUpdate = defineUpdate<RechargeState, []>('acceptance');
-/** Resolves at a final status, or after waitMs with the current state. */
-export const awaitFinalUpdate = defineUpdate<RechargeState, [number]>('awaitFinal');
+/**
+ * Resolves once screening and the hold are done (or the request was refused), or with
+ * `untilFinal` at a final status. How long to wait is the caller's business: it stops listening
+ * (the update then completes harmlessly later), which costs the workflow no timer events.
+ */
+export const outcomeUpdate = defineUpdate<RechargeState, [{ untilFinal: boolean }]>('outcome');
 export const providerUpdateSignal = defineSignal<[ProviderUpdate]>('providerUpdate');
 export const resolveSignal = defineSignal<[Resolution]>('resolve');
 /** Ask for a status check now (e.g. a dispute on a pending recharge). */

@@ -1,11 +1,22 @@
 import type { Server } from 'node:http';
+import { RECHARGE_CLEARING_ACCOUNT } from '../../activities/recharges';
 import type { Config } from '../config';
 import { IdempotencyStore } from '../db/idempotency';
 import { createDb } from '../db/knex';
 import { createApp } from '../http/app';
+import { createAuthServices } from '../auth/services';
+import { KycService } from '../kyc/service';
+import { KycStore } from '../kyc/store';
 import { Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import { createMetrics } from '../metrics';
+import { createSmsSender } from '../notify/sms';
+import { registerOpsMetrics } from '../ops/metrics';
+import { OpsService } from '../ops/service';
+import { createRechargeProviders } from '../recharges/providers-port';
+import { RechargeService } from '../recharges/service';
+import { RechargeStore } from '../recharges/store';
+import { piiVaultFromConfig } from '../security/pii';
 import { connectClient } from '../temporal/connection';
 import { TopupService } from '../topups/service';
 import { TopupStore } from '../topups/store';
@@ -23,18 +34,33 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
   const temporal = await connectClient(config.temporal);
   const ledger = new Ledger(db);
   await ledger.ensureSystemAccounts();
-  const users = new UserService(db, ledger);
+  const users = new UserService(db, ledger, config.kyc.caps);
+  const providers = createRechargeProviders(db, config, log);
+  const metrics = createMetrics();
+  registerOpsMetrics(metrics.registry, db, RECHARGE_CLEARING_ACCOUNT, log);
+  const topups = new TopupService(config, temporal, new TopupStore(db), users);
+  const recharges = new RechargeService(config, temporal, new RechargeStore(db), users, log);
   const app = createApp({
     config,
     db,
     ledger,
     temporal,
     log,
-    metrics: createMetrics(),
+    metrics,
     idempotency: new IdempotencyStore(db),
     users,
     wallets: new WalletService(db, ledger, users),
-    topups: new TopupService(config, temporal, new TopupStore(db), users),
+    topups,
+    kyc: new KycService(config, temporal, new KycStore(db), users, piiVaultFromConfig(config.pii)),
+    auth: createAuthServices(config, db, createSmsSender(config.notify.twilio), log),
+    recharges,
+    ops: new OpsService({ config, db, ledger, temporal, recharges, topups, exchanges: providers.exchanges, log }),
+    rechargeProviders: {
+      get: (name) => providers.registry.get(name),
+      recordExchange: async (rechargeId, exchange) => {
+        await providers.exchanges.record(rechargeId, exchange);
+      },
+    },
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, (err?: Error) => (err ? reject(err) : resolve(s)));

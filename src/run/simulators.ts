@@ -4,7 +4,11 @@ import { createGatewaySimulator, type GatewaySimulatorOptions } from '../simulat
 import { listen } from '../simulators/http';
 import { createKycSimulator, type KycSimulatorOptions } from '../simulators/kyc';
 import { createMailSink } from '../simulators/mail-sink';
-import { createOperatorSimulator, type OperatorSimulatorOptions } from '../simulators/operator/server';
+import {
+  createOperatorSimulator,
+  DEFAULT_PROVIDER_CREDENTIALS,
+  type OperatorSimulatorOptions,
+} from '../simulators/operator/server';
 import { createSmsSink } from '../simulators/sms-sink';
 
 /** Used until config carries a KYC webhook secret of its own. */
@@ -35,6 +39,15 @@ export interface RunningSimulators {
   stop(): Promise<void>;
 }
 
+/** The simulated providers accept what our provider definitions send: the same PROVIDER_* values. */
+function simulatedProviderCredentials(c: Record<string, string>) {
+  const d = DEFAULT_PROVIDER_CREDENTIALS;
+  return {
+    alpha: { apiKey: c.PROVIDER_ALPHA_API_KEY ?? d.alpha.apiKey },
+    beta: { userid: c.PROVIDER_BETA_USERID ?? d.beta.userid, token: c.PROVIDER_BETA_TOKEN ?? d.beta.token },
+  };
+}
+
 export async function startSimulators(
   config: Config,
   log: Logger,
@@ -54,6 +67,7 @@ export async function startSimulators(
       ...opts.operator,
       apiBaseUrl: api,
       callbackSecret: config.providers.callbackSecret,
+      credentials: simulatedProviderCredentials(config.providers.credentials),
       log: log.child({ simulator: 'operator' }),
     });
     stops.push(() => operator.close());

@@ -1,16 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import { createActivities, type Activities } from '../../activities';
+import { rechargeClearingAccount } from '../../activities/recharges';
 import type { Config } from '../config';
 import { createDb } from '../db/knex';
+import { kycProviderFromConfig } from '../kyc/provider-client';
+import { KycStore } from '../kyc/store';
+import { assertKycAllowsSpend } from '../kyc/spend-guard';
+import { createRechargeProviders } from '../recharges/providers-port';
+import { RechargeStore } from '../recharges/store';
 import { Ledger } from '../ledger';
 import { createGatewayClient } from '../topups/gateway-client';
 import { TopupStore } from '../topups/store';
 import type { Logger } from '../logger';
 import { createEmailSender } from '../notify/email';
 import { createSmsSender } from '../notify/sms';
-import { connectWorkerConnection } from '../temporal/connection';
+import { ensureReconciliationSchedule } from '../ops/reconciliation';
+import { piiVaultFromConfig } from '../security/pii';
+import { connectClient, connectWorkerConnection } from '../temporal/connection';
 import { installTemporalRuntime } from '../temporal/runtime';
 
 // dist/src/run/worker.js when compiled, src/run/worker.ts under tsx: two levels below the root.
@@ -37,32 +45,66 @@ export interface RunningWorker {
   stop: () => Promise<void>;
 }
 
-export async function startWorker(config: Config, log: Logger, bundlePath?: string): Promise<RunningWorker> {
-  installTemporalRuntime(log);
+export interface WorkerOptions {
+  /** Activities replaced, e.g. by a broken one on purpose (test/e2e/ops-retry.test.ts). */
+  activityOverrides?: Partial<Activities>;
+}
+
+export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<RunningWorker> {
+  installTemporalRuntime(log, { metricsPort: config.ops.workerMetricsPort });
   const connection = await connectWorkerConnection(config.temporal);
   if (!config.database.url) throw new Error('DATABASE_URL is not set');
   const db = createDb(config.database.url, config.database.poolMax);
   const ledger = new Ledger(db);
   await ledger.ensureSystemAccounts();
+  await ledger.createAccounts([rechargeClearingAccount]);
   const sms = createSmsSender(config.notify.twilio);
   const email = createEmailSender(config.notify.smtp, config.notify.mailFrom);
   const gateway = createGatewayClient({
     baseUrl: config.providers.gatewayBaseUrl,
     merchantKey: config.providers.gatewayMerchantKey,
   });
+  const temporal = await connectClient(config.temporal);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: createActivities({ sms, email, ledger, topups: new TopupStore(db), gateway }),
-    ...workflowSource(bundlePath),
+    activities: {
+      ...createActivities({
+        sms,
+        email,
+        temporal,
+        taskQueue: config.temporal.taskQueue,
+        ledger,
+        topups: new TopupStore(db),
+        gateway,
+        db,
+        kycStore: new KycStore(db),
+        kycProvider: kycProviderFromConfig(config),
+        pii: piiVaultFromConfig(config.pii),
+        kycSettings: { ...config.kyc, otpSecret: config.auth.otpSecret },
+        recharges: new RechargeStore(db),
+        providers: createRechargeProviders(db, config, log),
+        spendGate: assertKycAllowsSpend,
+        duplicateWindowSeconds: config.recharges.duplicateWindowSeconds,
+      }),
+      ...opts.activityOverrides,
+    },
+    ...workflowSource(config.temporal.workflowBundle),
   });
   const done = worker.run().finally(async () => {
     email.close();
+    await temporal.connection.close();
     await connection.close();
     await ledger.close();
     await db.destroy();
   });
+  try {
+    log.info(await ensureReconciliationSchedule(temporal, config), 'reconciliation schedule in place');
+  } catch (err) {
+    // Money workflows do not depend on it: run on, loudly (`npm run ops -- schedule ensure` retries).
+    log.error({ err }, 'could not create or update the reconciliation schedule');
+  }
   log.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
   return {
     worker,

@@ -3,8 +3,12 @@ import type { Logger } from '../logger';
 
 let installed = false;
 
-/** Routes the Temporal SDK's own logs into our structured logger; once per process. */
-export function installTemporalRuntime(log: Logger): void {
+/**
+ * Routes the Temporal SDK's own logs into our structured logger, and with `metricsPort` serves the
+ * SDK's worker metrics (workflow task failures, activity failures, latencies) for Prometheus on
+ * 127.0.0.1; once per process.
+ */
+export function installTemporalRuntime(log: Logger, opts: { metricsPort?: number } = {}): void {
   if (installed) return;
   installed = true;
   const sdkLog = log.child({ component: 'temporal-sdk' });
@@ -17,6 +21,9 @@ export function installTemporalRuntime(log: Logger): void {
   };
   const emit = (level: LogLevel, message: string, meta?: LogMetadata) => sdkLog[levels[level]](meta ?? {}, message);
   Runtime.install({
+    ...(opts.metricsPort !== undefined
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${opts.metricsPort}` } } } }
+      : {}),
     logger: {
       log: emit,
       trace: (m, meta) => emit('TRACE', m, meta),

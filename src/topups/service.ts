@@ -1,5 +1,10 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { Config } from '../config';
 import { AppError, notFound } from '../errors';
 import { searchAttributes } from '../temporal/search-attributes';
@@ -9,11 +14,14 @@ import type { TopupStore } from './store';
 import { finalTopupStatuses, topupWorkflowId, type Topup, type TopupStatus } from './types';
 import {
   decideTopupUpdate,
+  expireTopupUpdate,
   gatewayPaymentSignal,
   paymentLinkUpdate,
   type GatewayPaymentEvent,
   type TopupWorkflowInput,
 } from './workflow-api';
+
+const PAYMENT_LINK_WAIT_MS = 5_000;
 
 export type NewTopup = { amount: bigint; method: 'bank_transfer'; utr: string } | { amount: bigint; method: 'gateway' };
 
@@ -84,8 +92,16 @@ export class TopupService {
       ],
     });
     if (!bank) {
-      // The gateway order is created by the workflow; wait for its payment link.
-      await handle.executeUpdate(paymentLinkUpdate);
+      // The workflow creates the gateway order; wait briefly for its payment link. A slow or absent
+      // gateway must not hold the request: the top-up is answered awaiting_payment, and GET shows
+      // the link once there is one (or the failure).
+      try {
+        await this.temporal.withDeadline(Date.now() + PAYMENT_LINK_WAIT_MS, () =>
+          handle.executeUpdate(paymentLinkUpdate),
+        );
+      } catch (err) {
+        if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
+      }
     }
     return (await this.store.get(id))!;
   }
@@ -110,27 +126,68 @@ export class TopupService {
       throw new AppError('FORBIDDEN', 'Only the direct upline or an admin can decide this top-up');
     }
     if (caller.status !== 'active') throw new AppError('USER_SUSPENDED', 'This user is suspended');
+    if (decision === 'approve' && requester.status !== 'active') {
+      throw new AppError('USER_SUSPENDED', 'The requesting user is suspended');
+    }
     if (topup.method !== 'bank_transfer') {
       throw new AppError('CONFLICT', 'Gateway top-ups are settled by the payment gateway');
     }
     if (finalTopupStatuses.includes(topup.status)) {
       throw new AppError('CONFLICT', `This top-up is already ${topup.status}`);
     }
-    try {
-      await this.temporal.workflow.getHandle(topup.workflowId).executeUpdate(decideTopupUpdate, {
+    return this.updateWorkflow(topup, (h) =>
+      h.executeUpdate(decideTopupUpdate, {
         args: [{ decision, by: caller.id, fundedBy: caller.role === 'admin' ? 'platform' : 'approver', note }],
-      });
+      }),
+    );
+  }
+
+  /**
+   * Operations settle a stuck request (src/ops, which records the audit trail): support or an
+   * admin approves it (credited from the platform float, as an admin's approval is), rejects it,
+   * or expires it; a gateway order that was never paid can only be expired.
+   */
+  async settleAsOperations(
+    caller: Caller,
+    id: string,
+    action: 'approve' | 'reject' | 'expire',
+    note: string,
+  ): Promise<Topup> {
+    if (caller.role !== 'support' && caller.role !== 'admin') {
+      throw new AppError('FORBIDDEN', 'Only support or an admin settles top-ups from operations');
+    }
+    const topup = await this.visible(caller, id);
+    if (finalTopupStatuses.includes(topup.status)) {
+      throw new AppError('CONFLICT', `This top-up is already ${topup.status}`);
+    }
+    if (action !== 'expire' && topup.method !== 'bank_transfer') {
+      throw new AppError('CONFLICT', 'Gateway top-ups are settled by the payment gateway; an unpaid one can be expired');
+    }
+    if (action === 'approve' && (await this.users.visible(caller, topup.userId)).status !== 'active') {
+      throw new AppError('USER_SUSPENDED', 'The requesting user is suspended');
+    }
+    return this.updateWorkflow(topup, (h) =>
+      action === 'expire'
+        ? h.executeUpdate(expireTopupUpdate, { args: [{ by: caller.id, note }] })
+        : h.executeUpdate(decideTopupUpdate, { args: [{ decision: action, by: caller.id, fundedBy: 'platform', note }] }),
+    );
+  }
+
+  /** Sends an update to the top-up's workflow; a workflow already gone means the top-up is settled. */
+  private async updateWorkflow(topup: Topup, send: (h: WorkflowHandle) => Promise<unknown>): Promise<Topup> {
+    try {
+      await send(this.temporal.workflow.getHandle(topup.workflowId));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
-        const now = await this.store.get(id);
+        const now = await this.store.get(topup.id);
         throw new AppError('CONFLICT', `This top-up is already ${now?.status ?? 'closed'}`);
       }
       throw err;
     }
-    return (await this.store.get(id))!;
+    return (await this.store.get(topup.id))!;
   }
 
-  async list(caller: Caller, q: { status?: TopupStatus; limit: number; after?: [Date, string] }) {
+  async list(caller: Caller, q: { status?: TopupStatus; limit: number; afterId?: string }) {
     const everyone = caller.role === 'admin' || caller.role === 'support';
     return this.store.list({ ...q, pathPrefix: everyone ? undefined : caller.path });
   }

@@ -52,7 +52,9 @@ export class TopupStore {
   }
 
   /** Inserts the request; an existing row with the same id (a retried request) is returned as is. */
-  async insert(t: Pick<Topup, 'id' | 'userId' | 'amount' | 'method' | 'status' | 'utr' | 'workflowId'>): Promise<Topup> {
+  async insert(
+    t: Pick<Topup, 'id' | 'userId' | 'amount' | 'method' | 'status' | 'utr' | 'workflowId'>,
+  ): Promise<Topup> {
     await this.db('topups')
       .insert({
         id: t.id,
@@ -92,7 +94,7 @@ export class TopupStore {
       });
   }
 
-  async list(filter: { pathPrefix?: string; status?: TopupStatus; limit: number; after?: [Date, string] }) {
+  async list(filter: { pathPrefix?: string; status?: TopupStatus; limit: number; afterId?: string }) {
     const q = this.db('topups as t')
       .join('users as u', 'u.id', 't.user_id')
       .select('t.*')
@@ -103,7 +105,9 @@ export class TopupStore {
       const p = filter.pathPrefix.replace(/[\\%_]/g, (c) => `\\${c}`);
       q.where((w) => w.where('u.path', filter.pathPrefix!).orWhere('u.path', 'like', `${p}/%`));
     }
-    if (filter.after) q.whereRaw('(t.created_at, t.id) > (?, ?)', filter.after);
+    if (filter.afterId) {
+      q.whereRaw('(t.created_at, t.id) > (select created_at, id from topups where id = ?)', [filter.afterId]);
+    }
     const rows = ((await q) as TopupRow[]).map(toTopup);
     return { items: rows.slice(0, filter.limit), more: rows.length > filter.limit };
   }

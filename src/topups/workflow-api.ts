@@ -20,6 +20,12 @@ export interface TopupDecision {
   note?: string;
 }
 
+/** Operations close a request nobody will settle (src/ops): it ends as expired. */
+export interface TopupExpiry {
+  by: string;
+  note: string;
+}
+
 export interface GatewayPaymentEvent {
   orderId: string;
   paymentId: string;
@@ -34,6 +40,7 @@ export interface TopupState {
 }
 
 export const decideTopupUpdate = defineUpdate<TopupState, [TopupDecision]>('decide');
+export const expireTopupUpdate = defineUpdate<TopupState, [TopupExpiry]>('expire');
 export const paymentLinkUpdate = defineUpdate<TopupState, []>('paymentLink');
 export const gatewayPaymentSignal = defineSignal<[GatewayPaymentEvent]>('gatewayPayment');
 export const topupStateQuery = defineQuery<TopupState>('state');

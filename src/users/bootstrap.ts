@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/knex';
 import { newId } from '../ids';
+import { Ledger, walletAccount } from '../ledger';
 import { generateApiKey, hashApiKey, keyPrefix } from './api-keys';
 
 export interface BootstrapResult {
@@ -10,31 +11,35 @@ export interface BootstrapResult {
 }
 
 /**
- * On a fresh database, creates the first admin holding `apiKey`. Idempotent: once any admin
- * exists nothing changes, so restarting never mints a second admin.
+ * On a fresh database, creates the first admin holding `apiKey`, with its wallet. Idempotent: once
+ * an admin exists no user or key is added, so restarting never mints a second admin.
  */
 export async function bootstrapAdmin(db: Db, apiKey: string): Promise<BootstrapResult> {
   return db.transaction(async (trx) => {
     // One bootstrap at a time, even with several API processes starting together.
     await trx.raw('select pg_advisory_xact_lock(hashtext(?))', ['tijori.bootstrap-admin']);
-    const existing = await trx('users').where({ role: 'admin' }).orderBy('created_at').first('id');
-    if (existing) return { adminId: existing.id as string, created: false };
-    const adminId = newId('usr');
-    await trx('users').insert({
-      id: adminId,
-      role: 'admin',
-      name: 'Bootstrap admin',
-      mobile: '9999999999',
-      path: adminId,
-    });
-    await trx('api_keys').insert({
-      id: newId('key'),
-      user_id: adminId,
-      name: 'bootstrap',
-      key_hash: hashApiKey(apiKey),
-      key_prefix: keyPrefix(apiKey),
-    });
-    return { adminId, created: true };
+    const existing = (await trx('users').where({ role: 'admin' }).orderBy('created_at').first('id')) as
+      { id: string } | undefined;
+    const adminId = existing?.id ?? newId('usr');
+    if (!existing) {
+      await trx('users').insert({
+        id: adminId,
+        role: 'admin',
+        name: 'Bootstrap admin',
+        mobile: '9999999999',
+        path: adminId,
+      });
+      await trx('api_keys').insert({
+        id: newId('key'),
+        user_id: adminId,
+        name: 'bootstrap',
+        key_hash: hashApiKey(apiKey),
+        key_prefix: keyPrefix(apiKey),
+      });
+    }
+    // Every user but support has a wallet; this also gives one to an admin bootstrapped before that rule.
+    await new Ledger(db).createAccounts([walletAccount(adminId)], trx);
+    return { adminId, created: !existing };
   });
 }
 

@@ -35,8 +35,3 @@ export function canManage(caller: Caller, target: Pick<User, 'path'>): boolean {
   if (caller.role === 'support' || caller.role === 'retailer') return false;
   return isBelow(caller.path, target.path);
 }
-
-/** Roles that move money; support reads all and moves nothing. */
-export function movesMoney(role: Role): boolean {
-  return role !== 'support';
-}

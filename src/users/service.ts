@@ -1,6 +1,8 @@
+import { auditTypes, recordAudit } from '../audit/log';
 import type { Db } from '../db/knex';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
+import { capFor, type KycCapsConfig } from '../kyc/caps';
 import { walletAccount, type Ledger } from '../ledger';
 import { generateApiKey, hashApiKey, keyPrefix } from './api-keys';
 import { canManage, canRead, mayHaveChild } from './hierarchy';
@@ -25,6 +27,7 @@ export class UserService {
   constructor(
     private readonly db: Db,
     private readonly ledger: Ledger,
+    private readonly kycCaps: KycCapsConfig,
   ) {}
 
   /** A user the caller may see, or NOT_FOUND (never FORBIDDEN, so ids cannot be probed). */
@@ -62,7 +65,10 @@ export class UserService {
           kycTier: 'none',
         });
         // The wallet is created with the user or not at all.
-        if (input.role !== 'support') await this.ledger.createAccounts([walletAccount(id)], trx);
+        if (input.role !== 'support') {
+          const cap = capFor(input.role, 'none', this.kycCaps);
+          await this.ledger.createAccounts([walletAccount(id, { cap })], trx);
+        }
         return user;
       });
     } catch (err) {
@@ -75,15 +81,17 @@ export class UserService {
 
   async list(caller: Caller, q: { parentId?: string; cursor?: string; limit: number }): Promise<Page<User>> {
     if (q.parentId) await this.visible(caller, q.parentId);
-    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
-    if (q.cursor && !cursor) {
-      throw new AppError('VALIDATION_FAILED', 'Invalid cursor', { fields: [{ path: 'query.cursor', message: 'invalid' }] });
+    const afterId = q.cursor ? decodeCursor(q.cursor) : undefined;
+    if (q.cursor && !afterId) {
+      throw new AppError('VALIDATION_FAILED', 'Invalid cursor', {
+        fields: [{ path: 'query.cursor', message: 'invalid' }],
+      });
     }
     const everyone = caller.role === 'admin' || caller.role === 'support';
     return listUsers(this.db, {
       parentId: q.parentId,
       pathPrefix: everyone ? undefined : caller.path,
-      cursor,
+      afterId,
       limit: q.limit,
     });
   }
@@ -95,7 +103,13 @@ export class UserService {
       throw new AppError('FORBIDDEN', 'Only an upline or an admin can change this user');
     }
     if (user.status === status) return user;
-    return updateUserStatus(this.db, id, status);
+    const updated = await updateUserStatus(this.db, id, status);
+    await recordAudit(this.db, {
+      type: status === 'suspended' ? auditTypes.userSuspended : auditTypes.userActivated,
+      actorId: caller.id,
+      subjectId: id,
+    });
+    return updated;
   }
 
   async createApiKey(caller: Caller, input: { userId?: string; name: string }): Promise<{ id: string; key: string }> {
@@ -112,6 +126,12 @@ export class UserService {
       key_hash: hashApiKey(key),
       key_prefix: keyPrefix(key),
       created_by: caller.id,
+    });
+    await recordAudit(this.db, {
+      type: auditTypes.apiKeyCreated,
+      actorId: caller.id,
+      subjectId: owner.id,
+      details: { keyId: id, name: input.name },
     });
     return { id, key };
   }
@@ -134,9 +154,20 @@ export class UserService {
 
   async revokeApiKey(caller: Caller, keyId: string): Promise<void> {
     const row = (await this.db('api_keys').where({ id: keyId }).first('user_id')) as { user_id: string } | undefined;
-    if (!row) throw notFound('API key');
-    const owner = await this.visible(caller, row.user_id);
-    if (owner.id !== caller.id && !canManage(caller, owner)) throw notFound('API key');
-    await this.db('api_keys').where({ id: keyId }).whereNull('revoked_at').update({ revoked_at: this.db.fn.now() });
+    // Out of scope answers exactly like a key that does not exist, so key ids cannot be probed.
+    const owner = row ? await findUser(this.db, row.user_id) : undefined;
+    if (!owner || (owner.id !== caller.id && !canManage(caller, owner))) throw notFound('API key');
+    const revoked = await this.db('api_keys')
+      .where({ id: keyId })
+      .whereNull('revoked_at')
+      .update({ revoked_at: this.db.fn.now() });
+    if (revoked > 0) {
+      await recordAudit(this.db, {
+        type: auditTypes.apiKeyRevoked,
+        actorId: caller.id,
+        subjectId: owner.id,
+        details: { keyId },
+      });
+    }
   }
 }

@@ -72,34 +72,35 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Keyset pagination over (created_at, id); the cursor is opaque to clients. */
-export function encodeCursor(at: Date, id: string): string {
-  return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+/**
+ * Keyset pagination over (created_at, id). The opaque cursor names the last row seen rather than
+ * carrying its time: a JavaScript Date drops PostgreSQL's microseconds, which repeats or skips rows.
+ */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(lastId, 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string): [Date, string] | undefined {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const d = new Date(at);
-    return typeof id === 'string' && !Number.isNaN(d.getTime()) ? [d, id] : undefined;
-  } catch {
-    return undefined;
-  }
+export function decodeCursor(cursor: string): string | undefined {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  return /^[A-Za-z0-9_]{1,64}$/.test(id) ? id : undefined;
 }
 
 export async function listUsers(
   db: Db,
-  filter: { parentId?: string; pathPrefix?: string; cursor?: [Date, string]; limit: number },
+  filter: { parentId?: string; pathPrefix?: string; afterId?: string; limit: number },
 ): Promise<Page<User>> {
-  const q = db<UserRow>('users').orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(filter.limit + 1);
+  const q = db<UserRow>('users')
+    .orderBy([{ column: 'created_at' }, { column: 'id' }])
+    .limit(filter.limit + 1);
   if (filter.parentId) q.where('parent_id', filter.parentId);
   if (filter.pathPrefix) {
     const prefix = filter.pathPrefix;
     q.where((w) => w.where('path', prefix).orWhere('path', 'like', `${escapeLike(prefix)}/%`));
   }
-  if (filter.cursor) q.whereRaw('(created_at, id) > (?, ?)', filter.cursor);
+  if (filter.afterId)
+    q.whereRaw('(created_at, id) > (select created_at, id from users where id = ?)', [filter.afterId]);
   const rows = (await q) as UserRow[];
   const items = rows.slice(0, filter.limit).map(toUser);
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > filter.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+  return { items, nextCursor: rows.length > filter.limit && last ? encodeCursor(last.id) : null };
 }

@@ -19,4 +19,7 @@ export interface User {
 }
 
 /** Who is calling: the authenticated user behind an API key or session. */
-export type Caller = Pick<User, 'id' | 'role' | 'path' | 'status' | 'parentId'>;
+export type Caller = Pick<User, 'id' | 'role' | 'path' | 'status' | 'parentId'> & {
+  /** Money movement frozen after repeated wrong mPINs (src/auth/mpin.ts), until an upline unlocks it. */
+  frozen?: boolean;
+};

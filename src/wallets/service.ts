@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/knex';
 import { AppError, notFound } from '../errors';
+import { assertKycAllowsSpend } from '../kyc/spend-guard';
 import { walletAccountId, type Ledger, type StatementQuery } from '../ledger';
 import { isBelow } from '../users/hierarchy';
 import { findUser } from '../users/store';
@@ -99,6 +100,9 @@ export class WalletService {
     if (!me || me.status !== 'active') throw new AppError('USER_SUSPENDED', 'This user is suspended');
     assertActive(from, 'sending');
     assertActive(to, 'receiving');
+    // Crediting down spends the sender's balance; pulling back up is the upline's recovery of
+    // funds, which a pending re-KYC of the downline must not trap.
+    if (direction === 'down') await assertKycAllowsSpend(this.db, from.id);
 
     const t = await this.ledger.createTransfer({
       id: `xfer:${caller.id}:${keyDigest(idempotencyKey)}`,

@@ -47,10 +47,14 @@ describe('platform skeleton over HTTP', () => {
   });
 
   test('unknown routes and malformed JSON get the contract error format, never a 500', async () => {
-    const missing = await fetch(`${stack.api.url}/v1/nope`);
+    const missing = await fetch(`${stack.api.url}/nope`);
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
-    const malformed = await fetch(`${stack.api.url}/v1/nope`, {
+    // Under /v1 nothing is told to a caller without credentials, not even which routes exist.
+    const anonymous = await fetch(`${stack.api.url}/v1/nope`);
+    assert.equal(anonymous.status, 401);
+    assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'UNAUTHENTICATED');
+    const malformed = await fetch(`${stack.api.url}/v1/webhooks/gateway`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: '{"amount": ',

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Db } from '../../src/db/knex';
 import { Ledger } from '../../src/ledger';
@@ -9,41 +8,16 @@ import { ApiClient, adminKey } from '../support/api';
 import { testDb } from '../support/db';
 import { balanceOf, eventually, fundedRetailer } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
+import { killProcess, startWorkerProcess } from '../support/worker-process';
 
 // The worker runs as a real separate process here, and is killed with SIGKILL at the worst
 // moments: right after the wallet hold, and right after the provider received the recharge.
 // The provider answers slowly (latency) so the kill lands while the submission is in flight.
 
-const root = path.resolve(__dirname, '..', '..');
 let stack: TestStack;
 let db: Db;
 let admin: ApiClient;
 let worker: ChildProcess | undefined;
-
-function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main-worker.ts')], {
-    cwd: root,
-    env: { ...stack.env, LOG_LEVEL: 'info' } as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('worker started')) resolve(child);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before starting:\n${out}`)));
-  });
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 before(async () => {
   stack = await startStack({
@@ -52,11 +26,11 @@ before(async () => {
   });
   db = testDb();
   admin = new ApiClient(stack.api.url, await adminKey(db));
-  worker = await startWorkerProcess();
+  worker = await startWorkerProcess(stack.env);
 });
 
 after(async () => {
-  if (worker && worker.exitCode === null) await kill(worker);
+  if (worker) await killProcess(worker);
   const report = await new Ledger(db).verify();
   await stack.stop();
   await db.destroy();
@@ -84,8 +58,8 @@ for (const moment of ['after the hold', 'after the provider submission'] as cons
     } else {
       await eventually(() => submissions(id), (s) => s >= 1);
     }
-    await kill(worker!);
-    worker = await startWorkerProcess();
+    await killProcess(worker!);
+    worker = await startWorkerProcess(stack.env);
 
     const done = await eventually(
       async () => (await n.retailer.get<{ status: string }>(`/v1/recharges/${id}`)).body,

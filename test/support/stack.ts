@@ -43,6 +43,9 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     SIM_SMS_PORT: '0',
     SIM_SMTP_PORT: '0',
     SIM_MAIL_HTTP_PORT: '0',
+    // Test files share one database, so one file's provider failures must not trip the
+    // breaker for the next; tests of the breaker itself set their own threshold.
+    RECHARGE_BREAKER_THRESHOLD: '1000',
     ...opts.env,
   };
   const simConfig = loadConfig(base);

@@ -160,7 +160,7 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
     {
       method: 'post',
       path: '/v1/ops/recharges/:id/resolve',
-      summary: 'Support resolves a pending or manual-review recharge; the money follows the outcome',
+      summary: 'Support resolves a pending or manual-review recharge; the money follows the outcome (audited)',
       tags: ['operations'],
       params: idParams,
       body: z.object({
@@ -170,8 +170,11 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
       }),
       responses: { 200: { description: 'The recharge after resolution', schema: rechargeSchema } },
     },
-    async ({ params, body, res }) => {
-      res.json(rechargeView(await deps.recharges.resolve(callerOf(res), params.id, body)));
+    async ({ params, body, req, res }) => {
+      const actor = { caller: callerOf(res), via: 'api' as const, requestId: res.locals.requestId as string, ip: req.ip };
+      const resolved = await deps.ops.resolveRecharge(actor, params.id, body);
+      deps.metrics.opsActions.inc({ action: 'recharge_resolve' });
+      res.json(rechargeView(resolved));
     },
   );
 
@@ -192,16 +195,18 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
       if (!provider) throw new AppError('NOT_FOUND', 'Unknown provider');
       let parsed;
       try {
-        parsed = provider.parseCallback({
-          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])),
-          rawBody: rawBodyOf(req),
-        });
+        parsed = provider.parseCallback({ headers: req.headers, rawBody: rawBodyOf(req), url: req.originalUrl });
       } catch (err) {
-        if (err instanceof CallbackRejected) throw new AppError('UNAUTHENTICATED', err.message);
+        if (err instanceof CallbackRejected) {
+          await deps.rechargeProviders.recordExchange(null, err.exchange);
+          deps.metrics.providerCallbacks.inc({ provider: params.provider, result: 'rejected' });
+          throw new AppError('UNAUTHENTICATED', err.message);
+        }
         throw err;
       }
       await deps.rechargeProviders.recordExchange(parsed.clientRef, parsed.exchange);
       const result = await deps.recharges.providerCallback(params.provider, parsed.clientRef, parsed.result);
+      deps.metrics.providerCallbacks.inc({ provider: params.provider, result });
       res.json({ received: true, result });
     },
   );

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
+import { requireStepUp, stepUpHeaders } from '../../auth/step-up';
 import { AppError } from '../../errors';
 import { validSignature } from '../../topups/service';
 import type { Topup } from '../../topups/types';
@@ -8,7 +9,16 @@ import { callerOf, requireMoneyMover } from '../auth';
 import type { RouteContext } from '../context';
 import { respondIdempotently } from '../idempotency';
 import { defineRoute } from '../route';
-import { amountSchema, cursorSchema, idempotencyHeader, idParams, limitSchema, noteSchema, pageOf, topupSchema } from '../schemas';
+import {
+  amountSchema,
+  cursorSchema,
+  idempotencyHeader,
+  idParams,
+  limitSchema,
+  noteSchema,
+  pageOf,
+  topupSchema,
+} from '../schemas';
 
 export function topupView(t: Topup) {
   return {
@@ -32,7 +42,12 @@ const createBody = z.discriminatedUnion('method', [
   z.object({
     method: z.literal('bank_transfer'),
     amount: amountSchema,
-    utr: z.string().trim().regex(/^[A-Za-z0-9]{6,32}$/, 'the bank reference (UTR): 6-32 letters and digits'),
+    // Banks print UTRs in either case; one reference must not be claimable twice by changing it.
+    utr: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .regex(/^[A-Z0-9]{6,32}$/, 'the bank reference (UTR): 6-32 letters and digits'),
   }),
   z.object({ method: z.literal('gateway'), amount: amountSchema }),
 ]);
@@ -84,13 +99,17 @@ export function topupRoutes({ router, publicRouter, registry, deps }: RouteConte
       responses: { 200: { description: 'A page of top-ups', schema: pageOf(topupSchema) } },
     },
     async ({ query, res }) => {
-      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-      if (query.cursor && !after) throw new AppError('VALIDATION_FAILED', 'Invalid cursor');
-      const page = await deps.topups.list(callerOf(res), { status: query.status, limit: query.limit, after });
+      const afterId = query.cursor ? decodeCursor(query.cursor) : undefined;
+      if (query.cursor && !afterId) {
+        throw new AppError('VALIDATION_FAILED', 'Invalid cursor', {
+          fields: [{ path: 'query.cursor', message: 'invalid' }],
+        });
+      }
+      const page = await deps.topups.list(callerOf(res), { status: query.status, limit: query.limit, afterId });
       const last = page.items[page.items.length - 1];
       res.json({
         items: page.items.map(topupView),
-        nextCursor: page.more && last ? encodeCursor(last.createdAt, last.id) : null,
+        nextCursor: page.more && last ? encodeCursor(last.id) : null,
       });
     },
   );
@@ -121,11 +140,28 @@ export function topupRoutes({ router, publicRouter, registry, deps }: RouteConte
         summary: `${action === 'approve' ? 'Approve' : 'Reject'} a bank-transfer fund request (direct upline or admin)`,
         tags,
         params: idParams,
+        headers:
+          action === 'approve' ? idempotencyHeader.partial().extend(stepUpHeaders.shape) : idempotencyHeader.partial(),
         body: z.object({ note: noteSchema.optional() }),
         responses: { 200: { description: 'The top-up', schema: topupSchema } },
       },
-      async ({ params, body, res }) => {
-        res.json(topupView(await deps.topups.decide(callerOf(res), params.id, action, body.note)));
+      async ({ params, body, req, res }) => {
+        const caller = callerOf(res);
+        if (action === 'approve') {
+          const topup = await deps.topups.visible(caller, params.id);
+          await requireStepUp(deps, caller, req, topup.amount);
+        }
+        const run = async () => ({
+          status: 200,
+          body: topupView(await deps.topups.decide(caller, params.id, action, body.note)),
+        });
+        // The key is optional here: a top-up takes one decision anyway (a second one is 409); with
+        // a key, a retried request gets the first answer back instead.
+        if (req.header('idempotency-key') === undefined) {
+          res.json((await run()).body);
+          return;
+        }
+        await respondIdempotently(deps.idempotency, `topup-decision:${caller.id}`, req, res, run);
       },
     );
   }

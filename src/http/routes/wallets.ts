@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requireStepUp, stepUpHeaders } from '../../auth/step-up';
 import type { StatementItem } from '../../ledger';
 import { callerOf, requireMoneyMover } from '../auth';
 import type { RouteContext } from '../context';
@@ -103,13 +104,14 @@ export function walletRoutes({ router, registry, deps }: RouteContext): void {
       path: '/v1/transfers',
       summary: 'Move money between a user and its downline: credit down, or pull back up (admin, direct upline)',
       tags,
-      headers: idempotencyHeader,
+      headers: idempotencyHeader.extend(stepUpHeaders.shape),
       body: z.object({ fromUserId: idSchema, toUserId: idSchema, amount: amountSchema, note: noteSchema.optional() }),
       responses: { 201: { description: 'Completed', schema: transferSchema } },
     },
     async ({ body, req, res }) => {
       const caller = callerOf(res);
       requireMoneyMover(caller);
+      await requireStepUp(deps, caller, req, body.amount);
       await respondIdempotently(deps.idempotency, `transfer:${caller.id}`, req, res, async (key) => {
         const t = await deps.wallets.transfer(caller, body, key);
         return { status: 201, body: { ...t, createdAt: t.createdAt.toISOString() } };
