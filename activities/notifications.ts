@@ -11,8 +11,7 @@ export interface NotificationDeps {
 }
 
 export type Notification =
-  | { channel: 'sms'; to: string; body: string }
-  | { channel: 'email'; to: string; subject: string; body: string };
+  { channel: 'sms'; to: string; body: string } | { channel: 'email'; to: string; subject: string; body: string };
 
 export function createNotificationActivities({ sms, email, temporal, taskQueue }: NotificationDeps) {
   return {

@@ -102,7 +102,9 @@ export function createRechargeActivities(deps: RechargeDeps) {
           circle: input.circle,
           amount,
         });
-        const current = (await trx('recharges').where({ id: input.rechargeId }).first('status', 'failure_code', 'failure_reason')) as {
+        const current = (await trx('recharges')
+          .where({ id: input.rechargeId })
+          .first('status', 'failure_code', 'failure_reason')) as {
           status: string;
           failure_code: string | null;
           failure_reason: string | null;
@@ -113,7 +115,10 @@ export function createRechargeActivities(deps: RechargeDeps) {
         if (current.status !== 'received') return undefined; // replay after the hold: already screened
         const user = (await trx('users').where({ id: input.userId }).first('status')) as { status: string } | undefined;
         if (!user || user.status !== 'active') return { code: 'USER_SUSPENDED', message: 'This user is suspended' };
-        const check = checkAgainstOperator(await recharges.operator(input.operator), { subscriber: input.subscriber, amount });
+        const check = checkAgainstOperator(await recharges.operator(input.operator), {
+          subscriber: input.subscriber,
+          amount,
+        });
         if (!check.ok) return { code: check.code, message: check.message };
         // Serialise requests for the same subscriber, operator and amount, so two racing keys see each other.
         await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [
@@ -121,7 +126,13 @@ export function createRechargeActivities(deps: RechargeDeps) {
         ]);
         const dup = await recharges.recentDuplicate(
           trx,
-          { id: input.rechargeId, userId: input.userId, operator: input.operator, subscriber: input.subscriber, amount },
+          {
+            id: input.rechargeId,
+            userId: input.userId,
+            operator: input.operator,
+            subscriber: input.subscriber,
+            amount,
+          },
           deps.duplicateWindowSeconds,
         );
         if (dup) {
@@ -240,7 +251,12 @@ export function createRechargeActivities(deps: RechargeDeps) {
         ensuredSettlement.add(input.provider);
       }
       const op = await recharges.operator(input.operator);
-      const legs = commissionLegs(await recharges.commissionChain(input.userId), input.operator, op?.kind ?? 'prepaid', amount);
+      const legs = commissionLegs(
+        await recharges.commissionChain(input.userId),
+        input.operator,
+        op?.kind ?? 'prepaid',
+        amount,
+      );
       const reference = `recharge:${id}`;
       const withheld = new Set<string>();
       for (;;) {

@@ -40,7 +40,8 @@ export function createTopupActivities({ ledger, topups, gateway }: TopupDeps) {
       try {
         await ledger.createTransfer({
           id: `topup:${input.topupId}`,
-          debitAccountId: input.source === 'platform' ? systemAccounts.platformFloat : walletAccountId(input.source.userId),
+          debitAccountId:
+            input.source === 'platform' ? systemAccounts.platformFloat : walletAccountId(input.source.userId),
           creditAccountId: walletAccountId(input.userId),
           amount: BigInt(input.amountPaise),
           kind: input.source === 'platform' ? 'topup' : 'topup_by_upline',

@@ -5,6 +5,7 @@
  * Temporal dev server with a SQLite file, as `npm start` runs it), with the operator simulator
  * answering at once, and drives recharges through the HTTP API with `?waitMs` so each request's
  * latency is request → final status. Prints:
+ *   0. the latency floor: one client, one recharge at a time;
  *   1. throughput: BENCH_RECHARGES recharges from BENCH_CONCURRENCY concurrent clients;
  *   2. latency at a fixed offered rate: BENCH_RATE recharges/s for BENCH_RATE_SECONDS;
  *   3. the history events of one recharge workflow, by type.
@@ -29,7 +30,10 @@ function pct(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const infra = await startThrowawayInfra(process.env, { unsafeFastPostgres: false, temporalSqliteFile: true });
+  const infra = await startThrowawayInfra(process.env, {
+    unsafeFastPostgres: false,
+    temporalSqliteFile: process.env.BENCH_TEMPORAL_IN_MEMORY !== '1',
+  });
   Object.assign(process.env, infra.env);
   // The worker runs as its own process, as in production, so API and worker use both cores.
   const stack = await startStack({
@@ -56,10 +60,20 @@ async function main(): Promise<void> {
         { operator: 'JIO', subscriber: `98${String(randomInt(1e8)).padStart(8, '0')}`, amount: 1000 },
         { 'Idempotency-Key': randomUUID() },
       );
-      return { ms: performance.now() - started, ok: res.status === 200 && res.body.status === 'success', id: res.body.id };
+      return {
+        ms: performance.now() - started,
+        ok: res.status === 200 && res.body.status === 'success',
+        id: res.body.id,
+      };
     };
 
-    for (let i = 0; i < 20; i++) await fire(); // warm-up: JIT, connection pools, bundle caches
+    // 0. One client at a time: the latency floor (also warms JIT, pools and workflow caches).
+    const solo: number[] = [];
+    for (let i = 0; i < 30; i++) solo.push((await fire()).ms);
+    solo.sort((a, b) => a - b);
+    console.log(
+      `\n0. one client, sequential: request→final p50 ${pct(solo, 50).toFixed(0)} ms, p90 ${pct(solo, 90).toFixed(0)} ms`,
+    );
 
     // 1. Throughput, closed loop.
     const lat: number[] = [];
@@ -133,9 +147,19 @@ async function fundRetailers(admin: ApiClient, n: number, eachPaise: number): Pr
   const distId = d.body.id as string;
   const out: ApiClient[] = [];
   for (let i = 0; i < n; i++) {
-    const r = await admin.post('/v1/users', { role: 'retailer', name: `R${i}`, mobile: uniqueMobile(), parentId: distId }, false);
-    const retailer = admin.as((await admin.post('/v1/api-keys', { userId: r.body.id, name: 'bench' }, false)).body.key as string);
-    const t = await retailer.post('/v1/topups', { method: 'bank_transfer', amount: eachPaise, utr: `BENCH${i}X${Date.now()}` });
+    const r = await admin.post(
+      '/v1/users',
+      { role: 'retailer', name: `R${i}`, mobile: uniqueMobile(), parentId: distId },
+      false,
+    );
+    const retailer = admin.as(
+      (await admin.post('/v1/api-keys', { userId: r.body.id, name: 'bench' }, false)).body.key as string,
+    );
+    const t = await retailer.post('/v1/topups', {
+      method: 'bank_transfer',
+      amount: eachPaise,
+      utr: `BENCH${i}X${Date.now()}`,
+    });
     const a = await admin.post(`/v1/topups/${t.body.id as string}/approve`, {}, false);
     if (a.body.status !== 'completed') throw new Error(`funding failed: ${JSON.stringify(a.body)}`);
     out.push(retailer);

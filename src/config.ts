@@ -59,15 +59,27 @@ const envSchema = z.object({
   GATEWAY_URL: optionalString.pipe(z.url().optional()),
   GATEWAY_WEBHOOK_SECRET: z.string().min(16).default('dev-gateway-webhook-secret'),
   GATEWAY_MERCHANT_KEY: z.string().min(8).default('dev-gateway-merchant-key'),
-  RECHARGE_MAX_PENDING_SECONDS: z.coerce.number().int().min(1).default(15 * 60),
+  RECHARGE_MAX_PENDING_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(15 * 60),
   RECHARGE_POLL_SCHEDULE_SECONDS: z
     .string()
     .regex(/^\d+(,\d+)*$/, 'comma-separated whole seconds, e.g. 5,10,30,60')
     .default('5,10,30,60,120')
     .transform((s) => s.split(',').map(Number)),
   RECHARGE_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().min(0).default(120),
-  TOPUP_APPROVAL_TTL_SECONDS: z.coerce.number().int().min(1).default(72 * 3600),
-  TOPUP_PAYMENT_TTL_SECONDS: z.coerce.number().int().min(1).default(30 * 60),
+  TOPUP_APPROVAL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(72 * 3600),
+  TOPUP_PAYMENT_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30 * 60),
   PROVIDER_CALLBACK_SECRET: z.string().min(16).default('dev-provider-callback-secret'),
   RECHARGE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
   RECHARGE_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
@@ -130,8 +142,16 @@ const envSchema = z.object({
   OPS_ALERT_EMAIL: z.string().default('ops@tijori.local'),
   // Operations (src/ops, docs/RUNBOOK.md): when an open recharge or top-up counts as stuck, how
   // many open workflows one stuck scan describes, and the reconciliation schedule's interval.
-  OPS_STUCK_AFTER_SECONDS: z.coerce.number().int().min(1).default(30 * 60),
-  OPS_STUCK_TOPUP_AFTER_SECONDS: z.coerce.number().int().min(1).default(24 * 3600),
+  OPS_STUCK_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30 * 60),
+  OPS_STUCK_TOPUP_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(24 * 3600),
   OPS_STUCK_DESCRIBE_LIMIT: z.coerce.number().int().min(0).max(10_000).default(500),
   RECONCILIATION_INTERVAL: z
     .string()

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     `  Temporal            ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
     `  Temporal Web UI     ${base.temporal.address ? '(external cluster)' : config.temporal.uiUrl}`,
     `  PostgreSQL          ${config.database.url!.replace(/:[^:@/]+@/, ':****@')}`,
-    `  Operator providers  ${sims.urls.operator}`,
+    `  Operator providers  ${sims.urls.operator}/providers (control: ${sims.urls.operator}/control)`,
     `  KYC provider        ${sims.urls.kyc}`,
     `  Payment gateway     ${sims.urls.gateway}`,
     `  SMS sink (twilio)   ${sims.urls.sms}/messages`,

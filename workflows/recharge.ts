@@ -54,7 +54,12 @@ function outcomeOf(r: ProviderResult, source: string): Outcome | undefined {
     case 'failed':
       return { kind: 'failed', code: r.code, reason: r.message, note: `${source}: failed (${r.code})` };
     case 'reversed':
-      return { kind: 'failed', code: 'REVERSED', reason: r.message ?? 'reversed by the operator', note: `${source}: reversed` };
+      return {
+        kind: 'failed',
+        code: 'REVERSED',
+        reason: r.message ?? 'reversed by the operator',
+        note: `${source}: reversed`,
+      };
     default:
       return undefined;
   }

@@ -1,4 +1,9 @@
-import { ApplicationFailure, proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ReversalWorkflowInput } from '../src/recharges/workflow-api';
 import { searchAttributes } from '../src/temporal/search-attributes';

@@ -6,10 +6,7 @@ export interface StoredResponse {
 }
 
 export type Claim =
-  | { kind: 'owner' }
-  | { kind: 'replay'; response: StoredResponse }
-  | { kind: 'mismatch' }
-  | { kind: 'busy' };
+  { kind: 'owner' } | { kind: 'replay'; response: StoredResponse } | { kind: 'mismatch' } | { kind: 'busy' };
 
 const LEASE = "interval '60 seconds'";
 

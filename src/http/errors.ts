@@ -24,7 +24,6 @@ export const errorStatus: Record<ErrorCode, number> = {
   UNAVAILABLE: 503,
 };
 
-
 export function errorBody(code: ErrorCode, message: string, details?: unknown) {
   return { error: { code, message, ...(details === undefined ? {} : { details }) } };
 }

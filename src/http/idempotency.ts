@@ -6,7 +6,11 @@ import { AppError } from '../errors';
 import { toAppError } from './domain-errors';
 import { errorBody, errorStatus } from './errors';
 
-export const idempotencyKeySchema = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII only');
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII only');
 
 export const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema });
 

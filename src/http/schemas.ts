@@ -9,7 +9,11 @@ export const amountSchema = z
   .max(Number.MAX_SAFE_INTEGER)
   .transform((n) => BigInt(n));
 
-export const idSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_]+$/, 'malformed id');
+export const idSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_]+$/, 'malformed id');
 export const idParams = z.object({ id: idSchema });
 export const userIdParams = z.object({ userId: idSchema });
 export const mobileSchema = z.string().regex(/^[6-9][0-9]{9}$/, '10-digit Indian mobile number');
@@ -33,7 +37,8 @@ export const userSchema = z.object({
   createdAt: time,
 });
 
-export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const walletSchema = z.object({
   userId: z.string(),

@@ -1,42 +1,36 @@
-import crypto from 'node:crypto';
-
 /**
- * The entry hash chain. Each entry's hash covers its content and its predecessor's hash
- * (in global `seq` order), so altering, deleting or reordering any entry breaks the chain from
- * that point on. The same formula is evaluated in SQL by verify() (see HASH_SQL_EXPR), so the
- * content string must only use values whose text form is identical in JS and PostgreSQL:
- * integers in decimal, ids (no '|' allowed by the id pattern), timestamps as epoch milliseconds.
+ * The hash chain, computed and checked in PostgreSQL (one formula, so writer and verifier
+ * cannot drift apart). Each posting batch stores one hash, on its last entry (the others hold
+ * NULL): sha256 over the previous batch's hash, every entry of the batch (in seq order) and the
+ * full content of every transfer of the batch (in the order of their debit entries), so altering,
+ * deleting or reordering any entry, or any field of a transfer (amount, accounts, kind,
+ * reference, metadata, links, times), breaks the chain from that batch on.
+ *
+ * Entries written before batch hashing each carry their own hash (a batch of one entry):
+ * sha256(entry content | previous hash). A batch always has at least two entries, so the number
+ * of entries tells the two forms apart.
  */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export interface HashableEntry {
-  seq: bigint;
-  transferId: string;
-  accountId: string;
-  side: 'debit' | 'credit';
-  postedAmount: bigint;
-  pendingDelta: bigint;
-  balanceAfter: bigint;
-  heldAfter: bigint;
-  createdAtMs: number;
+const ms = (col: string) => `(extract(epoch from ${col}) * 1000)::bigint`;
+
+/** The content of an entry row aliased `e` (ids contain no '|'; every field is non-null). */
+export const ENTRY_CONTENT_SQL = `concat_ws('|', e.seq, e.transfer_id, e.account_id, e.side, e.posted_amount, e.pending_delta, e.balance_after, e.held_after, ${ms('e.created_at')})`;
+
+/** The content of a transfer row aliased `t`; quoted so free text and NULLs cannot be confused. */
+export const TRANSFER_CONTENT_SQL = `concat_ws('|', quote_nullable(t.id), quote_nullable(t.type), quote_nullable(t.debit_account_id),
+  quote_nullable(t.credit_account_id), quote_nullable(t.amount), quote_nullable(t.kind), quote_nullable(t.reference),
+  quote_nullable(t.metadata::text), quote_nullable(t.pending_id), quote_nullable(t.reversal_of),
+  quote_nullable(t.timeout_seconds), quote_nullable(${ms('t.expires_at')}), quote_nullable(${ms('t.created_at')}))`;
+
+const sha256Hex = (text: string) => `encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`;
+
+/** Hash of a batch, given SQL expressions for the previous hash and the aggregated contents. */
+export function batchHashSql(prev: string, entriesText: string, transfersText: string): string {
+  return sha256Hex(`concat_ws('|', ${prev}, ${entriesText}, ${transfersText})`);
 }
 
-export function entryContent(e: HashableEntry, prevHash: string): string {
-  return `${e.seq}|${e.transferId}|${e.accountId}|${e.side}|${e.postedAmount}|${e.pendingDelta}|${e.balanceAfter}|${e.heldAfter}|${e.createdAtMs}|${prevHash}`;
-}
-
-export function entryHash(e: HashableEntry, prevHash: string): string {
-  const content = entryContent(e, prevHash);
-  // crypto.hash (one-shot, no Hash object) where the runtime has it; same digest either way
-  return typeof crypto.hash === 'function'
-    ? crypto.hash('sha256', content, 'hex')
-    : crypto.createHash('sha256').update(content).digest('hex');
-}
-
-/**
- * SQL expression computing the hash of an entry row aliased `e`, given `prev` (an SQL
- * expression for the predecessor's hash). Must stay in step with entryContent().
- */
-export function hashSqlExpr(prev: string): string {
-  return `encode(sha256(convert_to(concat_ws('|', e.seq, e.transfer_id, e.account_id, e.side, e.posted_amount, e.pending_delta, e.balance_after, e.held_after, (extract(epoch from e.created_at) * 1000)::bigint, ${prev}), 'UTF8')), 'hex')`;
+/** Hash of a single pre-batching entry, given its content and the previous hash. */
+export function legacyEntryHashSql(content: string, prev: string): string {
+  return sha256Hex(`concat_ws('|', ${content}, ${prev})`);
 }

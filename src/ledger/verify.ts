@@ -4,7 +4,7 @@
  * chain (recomputed with PostgreSQL's sha256(); the formula matches hash-chain.ts).
  */
 import type { Knex } from 'knex';
-import { GENESIS_HASH, hashSqlExpr } from './hash-chain';
+import { batchHashSql, ENTRY_CONTENT_SQL, GENESIS_HASH, legacyEntryHashSql, TRANSFER_CONTENT_SQL } from './hash-chain';
 import type { VerifyReport, Violation } from './types';
 
 const LIMIT = 100;
@@ -98,7 +98,7 @@ export async function verifyLedger(db: Knex): Promise<VerifyReport> {
           sum(case when e.side = a.normal_side then e.posted_amount else -e.posted_amount end) over w as run_bal,
           sum(case when e.side <> a.normal_side then e.pending_delta else 0 end) over w as run_held
         from ledger_entries e join ledger_accounts a on a.id = e.account_id
-        window w as (partition by e.account_id order by e.seq)) x
+        window w as (partition by e.account_id collate "C" order by e.seq rows unbounded preceding)) x
       where run_bal <> balance_after or run_held <> held_after order by seq limit ${LIMIT}`)) {
       violations.push({
         check: 'entry_running_balance',
@@ -161,48 +161,81 @@ export async function verifyLedger(db: Knex): Promise<VerifyReport> {
     }
 
     // 6. each transfer has exactly its two entries, with the right effects; no orphan entries
-    for (const r of await q(`select t.id, count(e.seq)::int as n from ledger_transfers t
+    for (const r of await q(`select t.id collate "C" as id, count(e.seq)::int as n from ledger_transfers t
         left join ledger_transfers p on p.id = t.pending_id
         left join ledger_entries e on e.transfer_id = t.id
-      group by t.id
+      group by t.id collate "C"
       having count(e.seq) <> 2 or count(*) filter (where e.side = 'debit') <> 1
         or not bool_and(coalesce(
              e.account_id = case e.side when 'debit' then t.debit_account_id else t.credit_account_id end
              and e.posted_amount = case when t.type in ('posted', 'post') then t.amount else 0 end
              and e.pending_delta = case t.type when 'pending' then t.amount when 'posted' then 0 else -p.amount end
              and e.created_at = t.created_at, false))
-      order by t.id limit ${LIMIT}`)) {
+      order by 1 limit ${LIMIT}`)) {
       violations.push({
         check: 'transfer_entries',
         message: `transfer ${r.id}: its ${r.n} entries do not match the transfer`,
         transferId: r.id as string,
       });
     }
-    for (const r of await q(`select e.seq::text, e.transfer_id from ledger_entries e
-      left join ledger_transfers t on t.id = e.transfer_id where t.id is null order by e.seq limit ${LIMIT}`)) {
+    // 7. the hash chain, batch by batch: a batch ends at each entry carrying a hash; its hash is
+    //    recomputed from its entries, its transfers and the previous batch's hash; seq gapless.
+    //    The same pass reports entries whose transfer does not exist (end of check 6).
+    const orphans: Violation[] = [];
+    for (const r of await q(`with e as (
+        select e.seq, e.hash, e.account_id, e.transfer_id, t.id is null as orphan, ${ENTRY_CONTENT_SQL} as content,
+          case when e.side = 'debit' then ${TRANSFER_CONTENT_SQL} end as tcontent,
+          count(e.hash) over (order by e.seq rows between unbounded preceding and 1 preceding) as batch
+        from ledger_entries e left join ledger_transfers t on t.id = e.transfer_id
+      ), b as (
+        select batch, min(seq) first_seq, max(seq) last_seq, count(*) n, max(hash) hash,
+          string_agg(content, '|' order by seq) econtent, string_agg(tcontent, '|' order by seq) tcontent,
+          (array_agg(account_id order by seq desc))[1] account_id, (array_agg(transfer_id order by seq desc))[1] transfer_id,
+          array_agg(seq::text order by seq) filter (where orphan) orphan_seqs,
+          array_agg(transfer_id order by seq) filter (where orphan) orphan_transfers
+        from e group by batch
+      ), c as (
+        select b.*, coalesce(lag(hash) over (order by batch), '${GENESIS_HASH}') as prev_hash from b
+      ), d as (
+        select c.*, hash is null or hash <> case when n = 1 then ${legacyEntryHashSql('econtent', 'prev_hash')}
+                         else ${batchHashSql('prev_hash', 'econtent', 'tcontent')} end as broken
+        from c
+      )
+      select first_seq::text, last_seq::text, account_id, transfer_id, n::int as n, hash is null as unhashed,
+        orphan_seqs, orphan_transfers, broken
+      from d where broken or orphan_seqs is not null
+      order by last_seq limit ${LIMIT}`)) {
+      const seqs = (r.orphan_seqs as string[] | null) ?? [];
+      seqs.forEach((seq, i) => {
+        const transferId = (r.orphan_transfers as string[])[i]!;
+        orphans.push({
+          check: 'transfer_entries',
+          message: `entry ${seq} references missing transfer ${transferId}`,
+          seq,
+          transferId,
+        });
+      });
+      if (!r.broken) continue;
+      const where = r.n === 1 ? `entry ${r.last_seq}` : `entries ${r.first_seq}..${r.last_seq}`;
       violations.push({
-        check: 'transfer_entries',
-        message: `entry ${r.seq} references missing transfer ${r.transfer_id}`,
-        seq: r.seq as string,
+        check: 'hash_chain',
+        message: r.unhashed
+          ? `${where} end without a chain hash: a batch's hash was removed`
+          : `${where} (last: account ${r.account_id}, transfer ${r.transfer_id}) do not match their hash: an entry, a transfer or the predecessor was altered`,
+        seq: r.last_seq as string,
+        firstSeq: r.first_seq as string,
+        accountId: r.account_id as string,
         transferId: r.transfer_id as string,
       });
     }
-
-    // 7. the hash chain: every entry's hash recomputed from its content and its predecessor's hash; seq gapless
-    for (const r of await q(`select seq::text, account_id, transfer_id, hash, expected, prev_seq::text from (
-        select e.seq, e.account_id, e.transfer_id, e.hash, lag(e.seq) over w as prev_seq,
-          ${hashSqlExpr(`coalesce(lag(e.hash) over w, '${GENESIS_HASH}')`)} as expected
-        from ledger_entries e window w as (order by e.seq)) x
-      where hash <> expected or coalesce(prev_seq, 0) <> seq - 1 order by seq limit ${LIMIT}`)) {
-      const gap = String(BigInt(r.seq as string) - 1n) !== String(r.prev_seq ?? '0');
+    violations.push(...orphans.slice(0, LIMIT));
+    for (const r of await q(`select seq::text, prev_seq::text from (
+        select seq, lag(seq) over (order by seq) as prev_seq from ledger_entries) x
+      where coalesce(prev_seq, 0) <> seq - 1 order by seq limit ${LIMIT}`)) {
       violations.push({
         check: 'hash_chain',
-        message: gap
-          ? `entry ${r.seq} follows entry ${r.prev_seq ?? 'none'}: entries are missing from the chain`
-          : `entry ${r.seq} (account ${r.account_id}, transfer ${r.transfer_id}) does not match its hash: content or predecessor altered`,
+        message: `entry ${r.seq} follows entry ${r.prev_seq ?? 'none'}: entries are missing from the chain`,
         seq: r.seq as string,
-        accountId: r.account_id as string,
-        transferId: r.transfer_id as string,
       });
     }
     const [head] = await q(`select h.last_seq::text, h.last_hash, m.seq::text as max_seq, m.hash as max_hash

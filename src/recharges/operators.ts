@@ -15,8 +15,7 @@ const prepaidSubscriber = /^[6-9][0-9]{9}$/;
 const dthSubscriber = /^[0-9A-Za-z]{6,20}$/;
 
 export type OperatorCheck =
-  | { ok: true }
-  | { ok: false; code: 'UNKNOWN_OPERATOR' | 'INVALID_AMOUNT' | 'VALIDATION_FAILED'; message: string };
+  { ok: true } | { ok: false; code: 'UNKNOWN_OPERATOR' | 'INVALID_AMOUNT' | 'VALIDATION_FAILED'; message: string };
 
 /** Whether a recharge request fits the operator's rules; pure, so the API and the workflow agree. */
 export function checkAgainstOperator(

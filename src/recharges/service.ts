@@ -142,7 +142,8 @@ export class RechargeService {
    */
   async dispute(caller: Caller, id: string, reason: string): Promise<Recharge> {
     const recharge = await this.visible(caller, id);
-    if (caller.role === 'support') throw new AppError('FORBIDDEN', 'Support resolves recharges; it does not dispute them');
+    if (caller.role === 'support')
+      throw new AppError('FORBIDDEN', 'Support resolves recharges; it does not dispute them');
     if (recharge.status === 'success') {
       await this.startReversal(
         { rechargeId: id, provider: recharge.provider!, trigger: 'dispute', reason, by: caller.id },
@@ -164,12 +165,26 @@ export class RechargeService {
     }
     const recharge = await this.visible(caller, id);
     if (!openStatuses.includes(recharge.status) || recharge.status === 'received') {
-      throw new AppError('CONFLICT', `This recharge is ${recharge.status}; only pending or stuck recharges are resolved`);
+      throw new AppError(
+        'CONFLICT',
+        `This recharge is ${recharge.status}; only pending or stuck recharges are resolved`,
+      );
     }
     const handle = this.temporal.workflow.getHandle(recharge.workflowId);
     await handle.signal(resolveSignal, { ...r, by: caller.id });
-    const update = await handle.startUpdate(outcomeUpdate, { args: [{ untilFinal: true }], waitForStage: 'ACCEPTED' });
-    await waitAtMost(update.result(), 10_000);
+    try {
+      const update = await handle.startUpdate(outcomeUpdate, {
+        args: [{ untilFinal: true }],
+        waitForStage: 'ACCEPTED',
+      });
+      await waitAtMost(update.result(), 10_000);
+    } catch (err) {
+      // The workflow can settle and close before the wait for its outcome is admitted: then
+      // Temporal no longer knows the update, and the projection has the answer.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      const after = await this.store.get(id);
+      if (!after || !finalRechargeStatuses.includes(after.status)) throw err;
+    }
     return (await this.store.get(id))!;
   }
 
@@ -258,7 +273,15 @@ async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
 }
 
 /** Screening refusals are answered to the caller as errors; provider failures are recharge outcomes. */
-const refusalCodes = ['RISK_REJECTED', 'INSUFFICIENT_FUNDS', 'LIMIT_EXCEEDED', 'KYC_REQUIRED', 'USER_SUSPENDED', 'UNKNOWN_OPERATOR', 'INVALID_AMOUNT'] as const;
+const refusalCodes = [
+  'RISK_REJECTED',
+  'INSUFFICIENT_FUNDS',
+  'LIMIT_EXCEEDED',
+  'KYC_REQUIRED',
+  'USER_SUSPENDED',
+  'UNKNOWN_OPERATOR',
+  'INVALID_AMOUNT',
+] as const;
 
 function isRefusal(code: string): boolean {
   return (refusalCodes as readonly string[]).includes(code);

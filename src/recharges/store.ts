@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
+import { whereInSubtree } from '../db/subtree';
 import type { Beneficiary, CommissionRule } from './commission';
 import type { OperatorConfig } from './operators';
 import type { Recharge, RechargeStatus, TimelineEntry } from './types';
@@ -143,8 +144,7 @@ export class RechargeStore {
   async changeStatus(id: string, change: StatusChange, trx?: Knex.Transaction): Promise<boolean> {
     const run = async (t: Knex.Transaction) => {
       const current = (await t('recharges').where({ id }).forUpdate().first('status')) as
-        | { status: RechargeStatus }
-        | undefined;
+        { status: RechargeStatus } | undefined;
       if (!current || !nextStatuses[current.status].includes(change.status)) return false;
       await t('recharges')
         .where({ id })
@@ -182,8 +182,7 @@ export class RechargeStore {
       .whereIn('u.id', ids)
       .select('u.id', 'u.role', 'ucp.plan_id')) as Array<{ id: string; role: string; plan_id: string | null }>;
     const defaultPlan = (await this.db('commission_plans').where({ is_default: true }).first('id')) as
-      | { id: string }
-      | undefined;
+      { id: string } | undefined;
     const planIds = [...new Set(rows.map((r) => r.plan_id ?? defaultPlan?.id).filter((p): p is string => !!p))];
     const ruleRows = (await this.db('commission_rules').whereIn('plan_id', planIds)) as Array<{
       plan_id: string;
@@ -197,7 +196,14 @@ export class RechargeStore {
     const rulesOf = (planId: string | undefined): CommissionRule[] =>
       ruleRows
         .filter((r) => r.plan_id === planId)
-        .map((r) => ({ role: r.role, operator: r.operator, kind: r.kind, mode: r.mode, value: r.value, tdsBps: r.tds_bps }));
+        .map((r) => ({
+          role: r.role,
+          operator: r.operator,
+          kind: r.kind,
+          mode: r.mode,
+          value: r.value,
+          tdsBps: r.tds_bps,
+        }));
     // Nearest first: the recharging user, then its parent, and so on up.
     return ids
       .reverse()
@@ -224,10 +230,7 @@ export class RechargeStore {
     if (filter.status) q.where('r.status', filter.status);
     if (filter.from) q.where('r.created_at', '>=', filter.from);
     if (filter.to) q.where('r.created_at', '<', filter.to);
-    if (filter.pathPrefix) {
-      const p = filter.pathPrefix.replace(/[\\%_]/g, (c) => `\\${c}`);
-      q.where((w) => w.where('u.path', filter.pathPrefix!).orWhere('u.path', 'like', `${p}/%`));
-    }
+    if (filter.pathPrefix) whereInSubtree(q, 'u.path', filter.pathPrefix);
     if (filter.afterId) {
       q.whereRaw('(r.created_at, r.id) > (select created_at, id from recharges where id = ?)', [filter.afterId]);
     }

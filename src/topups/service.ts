@@ -161,7 +161,10 @@ export class TopupService {
       throw new AppError('CONFLICT', `This top-up is already ${topup.status}`);
     }
     if (action !== 'expire' && topup.method !== 'bank_transfer') {
-      throw new AppError('CONFLICT', 'Gateway top-ups are settled by the payment gateway; an unpaid one can be expired');
+      throw new AppError(
+        'CONFLICT',
+        'Gateway top-ups are settled by the payment gateway; an unpaid one can be expired',
+      );
     }
     if (action === 'approve' && (await this.users.visible(caller, topup.userId)).status !== 'active') {
       throw new AppError('USER_SUSPENDED', 'The requesting user is suspended');
@@ -169,7 +172,9 @@ export class TopupService {
     return this.updateWorkflow(topup, (h) =>
       action === 'expire'
         ? h.executeUpdate(expireTopupUpdate, { args: [{ by: caller.id, note }] })
-        : h.executeUpdate(decideTopupUpdate, { args: [{ decision: action, by: caller.id, fundedBy: 'platform', note }] }),
+        : h.executeUpdate(decideTopupUpdate, {
+            args: [{ decision: action, by: caller.id, fundedBy: 'platform', note }],
+          }),
     );
   }
 

@@ -1,4 +1,5 @@
 import type { Db } from '../db/knex';
+import { whereInSubtree } from '../db/subtree';
 import type { Topup, TopupStatus } from './types';
 
 interface TopupRow {
@@ -101,10 +102,7 @@ export class TopupStore {
       .orderBy([{ column: 't.created_at' }, { column: 't.id' }])
       .limit(filter.limit + 1);
     if (filter.status) q.where('t.status', filter.status);
-    if (filter.pathPrefix) {
-      const p = filter.pathPrefix.replace(/[\\%_]/g, (c) => `\\${c}`);
-      q.where((w) => w.where('u.path', filter.pathPrefix!).orWhere('u.path', 'like', `${p}/%`));
-    }
+    if (filter.pathPrefix) whereInSubtree(q, 'u.path', filter.pathPrefix);
     if (filter.afterId) {
       q.whereRaw('(t.created_at, t.id) > (select created_at, id from topups where id = ?)', [filter.afterId]);
     }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
+import { whereInSubtree } from '../db/subtree';
 import type { User } from './types';
 
 interface UserRow {
@@ -62,11 +63,6 @@ export async function updateUserStatus(db: Db, id: string, status: User['status'
   return toUser(row!);
 }
 
-/** Ids contain '_', a LIKE wildcard. */
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -93,10 +89,7 @@ export async function listUsers(
     .orderBy([{ column: 'created_at' }, { column: 'id' }])
     .limit(filter.limit + 1);
   if (filter.parentId) q.where('parent_id', filter.parentId);
-  if (filter.pathPrefix) {
-    const prefix = filter.pathPrefix;
-    q.where((w) => w.where('path', prefix).orWhere('path', 'like', `${escapeLike(prefix)}/%`));
-  }
+  if (filter.pathPrefix) whereInSubtree(q, 'path', filter.pathPrefix);
   if (filter.afterId)
     q.whereRaw('(created_at, id) > (select created_at, id from users where id = ?)', [filter.afterId]);
   const rows = (await q) as UserRow[];

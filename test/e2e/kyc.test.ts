@@ -11,6 +11,7 @@ import { KYC_TEST_INPUTS } from '../../src/simulators/kyc';
 import { connectClient } from '../../src/temporal/connection';
 import { ApiClient, adminKey, uniqueMobile } from '../support/api';
 import { testDb } from '../support/db';
+import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 
 type Json = Record<string, unknown>;
@@ -241,6 +242,10 @@ describe('KYC end to end', () => {
       for await (const w of temporal.workflow.list({ query: `WorkflowId = 'kyc-${u.id}'` })) runs.push(w.status.name);
       return runs.includes('CONTINUED_AS_NEW') && runs.includes('RUNNING') ? true : undefined;
     });
+    for await (const w of temporal.workflow.list({ query: `WorkflowId = 'kyc-${u.id}'` })) {
+      if (w.status.name === 'CONTINUED_AS_NEW')
+        recordHistory(w.workflowId, 'kyc-full-verification', { runId: w.runId });
+    }
   });
 
   test('bad input is 400 and never echoes the number; admin and support do not go through KYC', async () => {

@@ -5,6 +5,7 @@ import type { Db } from '../../src/db/knex';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb } from '../support/db';
 import { balanceOf, eventually, fundedRetailer } from '../support/fixtures';
+import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -38,10 +39,11 @@ async function smsTo(mobile: string): Promise<Array<{ body: string }>> {
 test('an SMS outage neither delays nor fails the money path; the SMS goes out once the sink is back', async () => {
   const n = await fundedRetailer(admin, 100_000);
   const me = await n.retailer.get<{ mobile: string }>(`/v1/users/${n.retailerId}`);
+  let rechargeId = '';
   await smsSinkDown(true);
   try {
     const started = Date.now();
-    const r = await n.retailer.call<{ status: string }>(
+    const r = await n.retailer.call<{ id: string; status: string }>(
       'POST',
       '/v1/recharges?waitMs=10000',
       { operator: 'VI', subscriber: '9878901234', amount: 10_000 },
@@ -49,12 +51,18 @@ test('an SMS outage neither delays nor fails the money path; the SMS goes out on
     );
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.status, 'success');
+    rechargeId = r.body.id;
     assert.ok(Date.now() - started < 5000, 'the outcome did not wait for the SMS');
     assert.equal((await balanceOf(n.retailer, n.retailerId)).balance, 90_300);
     assert.equal((await smsTo(me.body.mobile)).length, 0);
   } finally {
     await smsSinkDown(false);
   }
-  const sms = await eventually(() => smsTo(me.body.mobile), (items) => items.length > 0, 30_000);
+  const sms = await eventually(
+    () => smsTo(me.body.mobile),
+    (items) => items.length > 0,
+    30_000,
+  );
   assert.match(sms[0]!.body, /succeeded/);
+  recordHistory(`notify-${rechargeId}-success-sms`, 'notification-sms-retried');
 });

@@ -6,10 +6,12 @@ import { Ledger } from '../../src/ledger';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb } from '../support/db';
 import { balanceOf, eventually, fundedRetailer } from '../support/fixtures';
+import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 
 type RechargeBody = {
   id: string;
+  workflowId: string;
   status: string;
   provider: string | null;
   operatorRef: string | null;
@@ -43,9 +45,14 @@ after(async () => {
 });
 
 async function recharge(api: ApiClient, subscriber: string, amount = 10_000, waitMs = 15_000, key = randomUUID()) {
-  return api.call<RechargeBody>('POST', `/v1/recharges?waitMs=${waitMs}`, { operator: 'JIO', subscriber, amount }, {
-    'Idempotency-Key': key,
-  });
+  return api.call<RechargeBody>(
+    'POST',
+    `/v1/recharges?waitMs=${waitMs}`,
+    { operator: 'JIO', subscriber, amount },
+    {
+      'Idempotency-Key': key,
+    },
+  );
 }
 
 async function finalOf(api: ApiClient, id: string, status: string) {
@@ -68,13 +75,20 @@ describe('recharges end to end, every simulator subscriber, balances to the pais
     assert.equal(r.body.status, 'success');
     assert.equal(r.body.commission, 300);
     assert.ok(r.body.operatorRef, 'the operator reference the provider returned');
-    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), { userId: n.retailerId, currency: 'INR', balance: 90_300, held: 0, available: 90_300 } as never);
+    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
+      userId: n.retailerId,
+      currency: 'INR',
+      balance: 90_300,
+      held: 0,
+      available: 90_300,
+    } as never);
     // The distributor earns its 0.5% too.
     assert.equal((await balanceOf(n.dist, n.distId)).balance, 50);
     assert.deepEqual(
       r.body.timeline.map((e) => e.status),
       ['received', 'processing', 'success'],
     );
+    recordHistory(r.body.workflowId, 'recharge-success');
   });
 
   test('9000000001: invalid number, refunded, never tried at another provider', async () => {
@@ -87,6 +101,7 @@ describe('recharges end to end, every simulator subscriber, balances to the pais
       s.attempts.map((a) => a.provider),
       ['alpha'],
     );
+    recordHistory(r.body.workflowId, 'recharge-failed-invalid-number');
   });
 
   test('9000000002: pending, then a success callback', async () => {
@@ -96,13 +111,20 @@ describe('recharges end to end, every simulator subscriber, balances to the pais
     const done = await finalOf(n.retailer, r.body.id, 'success');
     assert.ok(done.timeline.some((e) => e.status === 'pending'));
     assert.equal((await balanceOf(n.retailer, n.retailerId)).balance, 90_300);
+    recordHistory(r.body.workflowId, 'recharge-pending-callback-success');
   });
 
   test('9000000003: pending, then a failure callback: refunded', async () => {
     const n = await fundedRetailer(admin, 100_000);
     const r = await recharge(n.retailer, '9000000003', 10_000, 0);
     await finalOf(n.retailer, r.body.id, 'failed');
-    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), { userId: n.retailerId, currency: 'INR', balance: 100_000, held: 0, available: 100_000 } as never);
+    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
+      userId: n.retailerId,
+      currency: 'INR',
+      balance: 100_000,
+      held: 0,
+      available: 100_000,
+    } as never);
   });
 
   test('9000000004: the submission times out, a status check finds success, submitted once', async () => {
@@ -112,6 +134,7 @@ describe('recharges end to end, every simulator subscriber, balances to the pais
     assert.equal(done.provider, 'alpha');
     assert.equal((await submissions(r.body.id)).submissions, 1);
     assert.equal((await balanceOf(n.retailer, n.retailerId)).balance, 90_300);
+    recordHistory(r.body.workflowId, 'recharge-timeout-status-success');
   });
 
   test('9000000005: success, then a reversal: refund and commission claw-back', async () => {
@@ -121,6 +144,7 @@ describe('recharges end to end, every simulator subscriber, balances to the pais
     await finalOf(n.retailer, r.body.id, 'reversed');
     assert.equal((await balanceOf(n.retailer, n.retailerId)).balance, 100_000);
     assert.equal((await balanceOf(n.dist, n.distId)).balance, 0);
+    recordHistory(`reversal-${r.body.id}`, 'reversal-provider');
   });
 
   test('9000000006: the first provider is down, the next one serves it', async () => {
@@ -129,22 +153,44 @@ describe('recharges end to end, every simulator subscriber, balances to the pais
     assert.equal(r.body.status, 'success');
     assert.equal(r.body.provider, 'beta');
     assert.equal((await balanceOf(n.retailer, n.retailerId)).balance, 90_300);
+    recordHistory(r.body.workflowId, 'recharge-failover');
   });
 
   test('9000000007: pending forever goes to manual review with the money held; support resolves it', async () => {
     const n = await fundedRetailer(admin, 100_000);
     const r = await recharge(n.retailer, '9000000007', 10_000, 0);
     await finalOf(n.retailer, r.body.id, 'manual_review');
-    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), { userId: n.retailerId, currency: 'INR', balance: 100_000, held: 10_000, available: 90_000 } as never);
-    const support = await admin.post('/v1/users', { role: 'support', name: 'Support', mobile: `7${String(Date.now()).slice(-9)}` }, false);
+    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
+      userId: n.retailerId,
+      currency: 'INR',
+      balance: 100_000,
+      held: 10_000,
+      available: 90_000,
+    } as never);
+    const support = await admin.post(
+      '/v1/users',
+      { role: 'support', name: 'Support', mobile: `7${String(Date.now()).slice(-9)}` },
+      false,
+    );
     assert.equal(support.status, 201, JSON.stringify(support.body));
     const key = (await admin.post('/v1/api-keys', { userId: support.body.id, name: 's' }, false)).body.key as string;
     const res = await admin
       .as(key)
-      .post(`/v1/ops/recharges/${r.body.id}/resolve`, { outcome: 'failed', note: 'operator confirms not delivered' }, false);
+      .post(
+        `/v1/ops/recharges/${r.body.id}/resolve`,
+        { outcome: 'failed', note: 'operator confirms not delivered' },
+        false,
+      );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal((res.body as unknown as RechargeBody).status, 'failed');
-    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), { userId: n.retailerId, currency: 'INR', balance: 100_000, held: 0, available: 100_000 } as never);
+    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
+      userId: n.retailerId,
+      currency: 'INR',
+      balance: 100_000,
+      held: 0,
+      available: 100_000,
+    } as never);
+    recordHistory(r.body.workflowId, 'recharge-manual-review-resolved');
   });
 });
 
@@ -152,7 +198,9 @@ describe('recharges: duplicates and refusals', () => {
   test('50 concurrent duplicates of one request debit once', async () => {
     const n = await fundedRetailer(admin, 100_000);
     const key = randomUUID();
-    const replies = await Promise.all(Array.from({ length: 50 }, () => recharge(n.retailer, '9823456789', 10_000, 15_000, key)));
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, () => recharge(n.retailer, '9823456789', 10_000, 15_000, key)),
+    );
     const ids = new Set(replies.map((r) => r.body.id));
     assert.equal(ids.size, 1, JSON.stringify(replies.map((r) => [r.status, r.body])));
     for (const r of replies) assert.ok([200, 202].includes(r.status), JSON.stringify(r.body));
@@ -166,20 +214,42 @@ describe('recharges: duplicates and refusals', () => {
     const r = await recharge(n.retailer, '9834567890', 10_000);
     assert.equal(r.status, 422);
     assert.equal((r.body as unknown as { error: { code: string } }).error.code, 'INSUFFICIENT_FUNDS');
-    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), { userId: n.retailerId, currency: 'INR', balance: 5_000, held: 0, available: 5_000 } as never);
+    const refused = (await db('recharges').where({ user_id: n.retailerId }).first('workflow_id')) as {
+      workflow_id: string;
+    };
+    recordHistory(refused.workflow_id, 'recharge-refused-insufficient-funds');
+    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
+      userId: n.retailerId,
+      currency: 'INR',
+      balance: 5_000,
+      held: 0,
+      available: 5_000,
+    } as never);
   });
 
   test('an unknown operator or an invalid amount is refused before anything starts', async () => {
     const n = await fundedRetailer(admin, 100_000);
-    const unknown = await n.retailer.post('/v1/recharges', { operator: 'NOPE', subscriber: '9845678901', amount: 10_000 });
+    const unknown = await n.retailer.post('/v1/recharges', {
+      operator: 'NOPE',
+      subscriber: '9845678901',
+      amount: 10_000,
+    });
     assert.equal(unknown.status, 422);
     assert.equal((unknown.body as { error: { code: string } }).error.code, 'UNKNOWN_OPERATOR');
     const odd = await n.retailer.post('/v1/recharges', { operator: 'JIO', subscriber: '9845678901', amount: 10_050 });
     assert.equal(odd.status, 422);
     assert.equal((odd.body as { error: { code: string } }).error.code, 'INVALID_AMOUNT');
-    const tooBig = await n.retailer.post('/v1/recharges', { operator: 'JIO', subscriber: '9845678901', amount: 1_000_100 });
+    const tooBig = await n.retailer.post('/v1/recharges', {
+      operator: 'JIO',
+      subscriber: '9845678901',
+      amount: 1_000_100,
+    });
     assert.equal((tooBig.body as { error: { code: string } }).error.code, 'INVALID_AMOUNT');
-    const badNumber = await n.retailer.post('/v1/recharges', { operator: 'JIO', subscriber: '1234567890', amount: 10_000 });
+    const badNumber = await n.retailer.post('/v1/recharges', {
+      operator: 'JIO',
+      subscriber: '1234567890',
+      amount: 10_000,
+    });
     assert.equal(badNumber.status, 400);
     assert.equal((await balanceOf(n.retailer, n.retailerId)).balance, 100_000);
   });

@@ -4,6 +4,7 @@ import type { Db } from '../../src/db/knex';
 import { Ledger } from '../../src/ledger';
 import { ApiClient, adminKey, uniqueMobile } from '../support/api';
 import { testDb } from '../support/db';
+import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -61,4 +62,6 @@ test('seed flow: admin funds a distributor, the distributor funds its retailer, 
 
   const report = await new Ledger(db).verify();
   assert.equal(report.ok, true, JSON.stringify(report.violations));
+  recordHistory(t1.body.workflowId as string, 'topup-bank-approved-by-admin');
+  recordHistory(t2.body.workflowId as string, 'topup-bank-approved-by-distributor');
 });

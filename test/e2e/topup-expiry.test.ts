@@ -7,6 +7,7 @@ import { connectClient } from '../../src/temporal/connection';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb } from '../support/db';
 import { addUser, balanceOf, expectError, utr, waitFor, type Member } from '../support/people';
+import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 
 // A stack of its own whose top-ups expire after 2 seconds, and a second one whose payment gateway
@@ -72,6 +73,7 @@ describe('top-up deadlines', { concurrency: true }, () => {
     expectError(await dist.api.post(`/v1/topups/${t.body.id}/reject`, {}, false), 409, 'CONFLICT');
     assert.equal(await balanceOf(admin, r.id), 0);
     assert.deepEqual(await transfersOf(t.body.id), []);
+    recordHistory(`topup-${t.body.id}`, 'topup-bank-expired');
   });
 
   test('an unpaid gateway order expires; a payment after the deadline is acknowledged and credits nothing', async () => {
@@ -91,6 +93,7 @@ describe('top-up deadlines', { concurrency: true }, () => {
     assert.equal((await admin.get<Topup>(`/v1/topups/${t.body.id}`)).body.status, 'expired');
     assert.equal(await balanceOf(admin, r.id), 0);
     assert.deepEqual(await transfersOf(t.body.id), []);
+    recordHistory(`topup-${t.body.id}`, 'topup-gateway-expired');
   });
 
   test(

@@ -54,9 +54,15 @@ for (const moment of ['after the hold', 'after the provider submission'] as cons
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const id = r.body.id;
     if (moment === 'after the hold') {
-      await eventually(() => balanceOf(n.retailer, n.retailerId), (w) => w.held === 10_000);
+      await eventually(
+        () => balanceOf(n.retailer, n.retailerId),
+        (w) => w.held === 10_000,
+      );
     } else {
-      await eventually(() => submissions(id), (s) => s >= 1);
+      await eventually(
+        () => submissions(id),
+        (s) => s >= 1,
+      );
     }
     await killProcess(worker!);
     worker = await startWorkerProcess(stack.env);

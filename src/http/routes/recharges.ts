@@ -9,7 +9,17 @@ import { callerOf, requireMoneyMover } from '../auth';
 import type { RouteContext } from '../context';
 import { respondIdempotently } from '../idempotency';
 import { defineRoute } from '../route';
-import { amountSchema, cursorSchema, idempotencyHeader, idParams, idSchema, isoTime, limitSchema, noteSchema, pageOf } from '../schemas';
+import {
+  amountSchema,
+  cursorSchema,
+  idempotencyHeader,
+  idParams,
+  idSchema,
+  isoTime,
+  limitSchema,
+  noteSchema,
+  pageOf,
+} from '../schemas';
 import { rawBodyOf } from './topups';
 
 const time = z.string().describe('ISO-8601 UTC');
@@ -54,7 +64,11 @@ export function rechargeView(r: Recharge) {
 const isFinal = (r: Recharge) => r.status === 'success' || r.status === 'failed' || r.status === 'reversed';
 
 const createBody = z.object({
-  operator: z.string().trim().toUpperCase().regex(/^[A-Z0-9]{2,16}$/, 'an operator code such as JIO or TATAPLAY'),
+  operator: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z0-9]{2,16}$/, 'an operator code such as JIO or TATAPLAY'),
   subscriber: z.string().trim().min(6).max(20),
   amount: amountSchema,
   circle: z.string().trim().min(2).max(32).optional(),
@@ -171,7 +185,12 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
       responses: { 200: { description: 'The recharge after resolution', schema: rechargeSchema } },
     },
     async ({ params, body, req, res }) => {
-      const actor = { caller: callerOf(res), via: 'api' as const, requestId: res.locals.requestId as string, ip: req.ip };
+      const actor = {
+        caller: callerOf(res),
+        via: 'api' as const,
+        requestId: res.locals.requestId as string,
+        ip: req.ip,
+      };
       const resolved = await deps.ops.resolveRecharge(actor, params.id, body);
       deps.metrics.opsActions.inc({ action: 'recharge_resolve' });
       res.json(rechargeView(resolved));

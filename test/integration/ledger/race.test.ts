@@ -132,4 +132,36 @@ describe('ledger races', () => {
     );
     assert.equal((await ledgers[1]!.balance(sw)).available, 0n);
   });
+
+  test('a cap lowered (in another process) while a batch awaits its write is honoured: the batch retries', async () => {
+    const q = uniq('cap');
+    const cw = walletAccountId(q);
+    await ledgers[0]!.createAccounts([walletAccount(q, { cap: 10_000n })]);
+    const capper = dbs[1]!;
+    const trx = await capper.transaction();
+    try {
+      await trx('ledger_accounts').where({ id: cw }).update({ balance_cap: '500' });
+      const xid = (await trx.raw(`select pg_current_xact_id()::text as xid`)).rows[0].xid as string;
+      // validated against the cap it can see (10,000), the batch then waits for the row
+      const pending = ledgers[0]!.createTransfers([
+        { id: `${q}:in`, debitAccountId: float, creditAccountId: cw, amount: 1_000n, kind: 'topup' },
+      ]);
+      let blocked = false;
+      for (let i = 0; i < 100 && !blocked; i++) {
+        const r = await dbs[2]!.raw(
+          `select count(*)::int as n from pg_locks where locktype = 'transactionid' and not granted and transactionid::text = ?`,
+          [xid],
+        );
+        blocked = r.rows[0].n > 0;
+        if (!blocked) await new Promise((res) => setTimeout(res, 50));
+      }
+      assert.ok(blocked, 'the posting batch never waited for the account row');
+      await trx.commit();
+      const [r] = await pending;
+      assert.equal(outcome(r!), 'LIMIT_EXCEEDED');
+    } finally {
+      if (!trx.isCompleted()) await trx.rollback();
+    }
+    assert.equal((await ledgers[1]!.balance(cw)).posted, 0n);
+  });
 });

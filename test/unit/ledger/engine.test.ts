@@ -9,7 +9,6 @@ import {
   type NormalizedInput,
 } from '../../../src/ledger/engine';
 import { LedgerError, ledgerErrorFromJson } from '../../../src/ledger/errors';
-import { entryContent, entryHash, GENESIS_HASH } from '../../../src/ledger/hash-chain';
 import { expiryVoidId } from '../../../src/ledger/ledger';
 import type { TransferInput, TransferResult } from '../../../src/ledger/types';
 
@@ -294,23 +293,7 @@ describe('ledger engine (pure)', () => {
     assert.equal(back.data.amount, '5000');
   });
 
-  test('hash chain formula and helpers', () => {
-    const e = {
-      seq: 1n,
-      transferId: 't',
-      accountId: 'a',
-      side: 'debit' as const,
-      postedAmount: 5n,
-      pendingDelta: -3n,
-      balanceAfter: -5n,
-      heldAfter: 0n,
-      createdAtMs: 1700000000123,
-    };
-    assert.equal(entryContent(e, GENESIS_HASH), `1|t|a|debit|5|-3|-5|0|1700000000123|${GENESIS_HASH}`);
-    const h1 = entryHash(e, GENESIS_HASH);
-    assert.match(h1, /^[0-9a-f]{64}$/);
-    assert.notEqual(entryHash({ ...e, postedAmount: 6n }, GENESIS_HASH), h1);
-    assert.notEqual(entryHash(e, h1), h1);
+  test('canonical JSON and expiry void ids', () => {
     assert.equal(canonicalJson({ b: 1, a: { d: 1, c: 2 } }), '{"a":{"c":2,"d":1},"b":1}');
     assert.equal(expiryVoidId('r:1:hold'), 'r:1:hold:expired');
     assert.ok(expiryVoidId('x'.repeat(160)).length <= 160);
