@@ -170,6 +170,14 @@ async function main(): Promise<void> {
       );
       entries = await count();
     }
+    console.log(
+      'WAL written and checkpoints (scenarios + fill):',
+      (
+        await db.raw(
+          `select pg_size_pretty(pg_current_wal_lsn() - '0/0') wal, num_timed, num_requested from pg_stat_checkpointer`,
+        )
+      ).rows[0],
+    );
     console.log(`filled to ${entries} entries in ${((performance.now() - fillStart) / 1000).toFixed(1)} s`);
     await db.raw('vacuum analyze ledger_entries');
     await db.raw('vacuum analyze ledger_transfers');

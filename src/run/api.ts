@@ -65,6 +65,10 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
+  // Idle keep-alive connections outlive the clients' own idle timeouts (undici: 4 s, load
+  // balancers: 60 s), so a client never sends on a socket the server is just closing.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.api.port;
   const url = `http://${config.api.host}:${port}`;
