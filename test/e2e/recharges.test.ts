@@ -194,6 +194,48 @@ describe('recharges end to end, every simulator subscriber, balances to the pais
   });
 });
 
+describe('recharges: disputes', () => {
+  test('a dispute on a success the provider confirms is not upheld; nothing moves', async () => {
+    const n = await fundedRetailer(admin, 100_000);
+    const r = await recharge(n.retailer, '9887766554');
+    assert.equal(r.body.status, 'success');
+    const d = await n.retailer.post<RechargeBody>(
+      `/v1/recharges/${r.body.id}/dispute`,
+      { reason: 'customer says no credit' },
+      false,
+    );
+    assert.equal(d.status, 202, JSON.stringify(d.body));
+    const noted = await eventually(
+      async () => (await n.retailer.get<RechargeBody>(`/v1/recharges/${r.body.id}`)).body,
+      (b) => b.timeline.some((e) => /not upheld/.test(e.note ?? '')),
+    );
+    assert.equal(noted.status, 'success');
+    assert.equal((await balanceOf(n.retailer, n.retailerId)).balance, 90_300);
+  });
+
+  test('a failed recharge cannot be disputed (its amount is already back): 409', async () => {
+    const n = await fundedRetailer(admin, 100_000);
+    const r = await recharge(n.retailer, '9000000001');
+    assert.equal(r.body.status, 'failed');
+    const d = await n.retailer.post(`/v1/recharges/${r.body.id}/dispute`, { reason: 'why' }, false);
+    assert.equal(d.status, 409);
+    assert.equal((d.body as { error: { code: string } }).error.code, 'CONFLICT');
+  });
+
+  test('a dispute on a recharge still pending asks the provider at once', async () => {
+    const n = await fundedRetailer(admin, 100_000);
+    const r = await recharge(n.retailer, '9000000007', 10_000, 0);
+    await finalOf(n.retailer, r.body.id, 'pending');
+    const d = await n.retailer.post<RechargeBody>(
+      `/v1/recharges/${r.body.id}/dispute`,
+      { reason: 'still waiting' },
+      false,
+    );
+    assert.equal(d.status, 202);
+    assert.ok(d.body.timeline.some((e) => /disputed by/.test(e.note ?? '')));
+  });
+});
+
 describe('recharges: duplicates and refusals', () => {
   test('50 concurrent duplicates of one request debit once', async () => {
     const n = await fundedRetailer(admin, 100_000);
