@@ -5,7 +5,7 @@ import type { Db } from '../../src/db/knex';
 import { Ledger } from '../../src/ledger';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb } from '../support/db';
-import { balanceOf, eventually, fundedRetailer } from '../support/fixtures';
+import { balanceOf, eventually, fundedRetailer, type Network } from '../support/fixtures';
 import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -55,6 +55,17 @@ async function recharge(api: ApiClient, subscriber: string, amount = 10_000, wai
   );
 }
 
+/** The retailer's wallet to the paisa: balance, held, and available = balance - held. */
+async function expectWallet(n: Network, balance: number, held = 0): Promise<void> {
+  assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
+    userId: n.retailerId,
+    currency: 'INR',
+    balance,
+    held,
+    available: balance - held,
+  });
+}
+
 async function finalOf(api: ApiClient, id: string, status: string) {
   return eventually(
     async () => (await api.get<RechargeBody>(`/v1/recharges/${id}`)).body,
@@ -75,13 +86,7 @@ describe('recharges end to end, every simulator subscriber, balances to the pais
     assert.equal(r.body.status, 'success');
     assert.equal(r.body.commission, 300);
     assert.ok(r.body.operatorRef, 'the operator reference the provider returned');
-    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
-      userId: n.retailerId,
-      currency: 'INR',
-      balance: 90_300,
-      held: 0,
-      available: 90_300,
-    } as never);
+    await expectWallet(n, 90_300);
     // The distributor earns its 0.5% too.
     assert.equal((await balanceOf(n.dist, n.distId)).balance, 50);
     assert.deepEqual(
@@ -118,13 +123,7 @@ describe('recharges end to end, every simulator subscriber, balances to the pais
     const n = await fundedRetailer(admin, 100_000);
     const r = await recharge(n.retailer, '9000000003', 10_000, 0);
     await finalOf(n.retailer, r.body.id, 'failed');
-    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
-      userId: n.retailerId,
-      currency: 'INR',
-      balance: 100_000,
-      held: 0,
-      available: 100_000,
-    } as never);
+    await expectWallet(n, 100_000);
   });
 
   test('9000000004: the submission times out, a status check finds success, submitted once', async () => {
@@ -160,13 +159,7 @@ describe('recharges end to end, every simulator subscriber, balances to the pais
     const n = await fundedRetailer(admin, 100_000);
     const r = await recharge(n.retailer, '9000000007', 10_000, 0);
     await finalOf(n.retailer, r.body.id, 'manual_review');
-    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
-      userId: n.retailerId,
-      currency: 'INR',
-      balance: 100_000,
-      held: 10_000,
-      available: 90_000,
-    } as never);
+    await expectWallet(n, 100_000, 10_000);
     const support = await admin.post(
       '/v1/users',
       { role: 'support', name: 'Support', mobile: `7${String(Date.now()).slice(-9)}` },
@@ -183,13 +176,7 @@ describe('recharges end to end, every simulator subscriber, balances to the pais
       );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal((res.body as unknown as RechargeBody).status, 'failed');
-    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
-      userId: n.retailerId,
-      currency: 'INR',
-      balance: 100_000,
-      held: 0,
-      available: 100_000,
-    } as never);
+    await expectWallet(n, 100_000);
     recordHistory(r.body.workflowId, 'recharge-manual-review-resolved');
   });
 });
@@ -260,13 +247,7 @@ describe('recharges: duplicates and refusals', () => {
       workflow_id: string;
     };
     recordHistory(refused.workflow_id, 'recharge-refused-insufficient-funds');
-    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
-      userId: n.retailerId,
-      currency: 'INR',
-      balance: 5_000,
-      held: 0,
-      available: 5_000,
-    } as never);
+    await expectWallet(n, 5_000);
   });
 
   test('an unknown operator or an invalid amount is refused before anything starts', async () => {

@@ -7,7 +7,17 @@ import { Ledger, systemAccounts, walletAccountId } from '../../src/ledger';
 import { connectClient } from '../../src/temporal/connection';
 import { ApiClient, adminKey, type Reply } from '../support/api';
 import { testDb } from '../support/db';
-import { addUser, balanceOf, expectError, fund, ghostId, utr, waitFor, type Member } from '../support/people';
+import {
+  addUser,
+  balanceOf,
+  expectError,
+  fund,
+  ghostId,
+  utr,
+  waitFor,
+  type Member,
+  buildTree,
+} from '../support/people';
 import { startStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -16,11 +26,7 @@ let ledger: Ledger;
 let temporal: Client;
 let admin: ApiClient;
 let adminId: string;
-// admin ─┬─ dist ─┬─ ret
-//        │        └─ ret2
-//        ├─ md ── mdist ── mret
-//        ├─ dist2 ── ret3
-//        └─ support
+// The shared test tree (test/support/people.ts buildTree).
 let dist: Member;
 let ret: Member;
 let ret2: Member;
@@ -38,15 +44,7 @@ before(async () => {
   temporal = await connectClient(stack.config.temporal);
   admin = new ApiClient(stack.api.url, await adminKey(db));
   adminId = (await db('users').where({ role: 'admin' }).orderBy('created_at').first('id')).id as string;
-  dist = await addUser(admin, 'distributor');
-  ret = await addUser(dist.api, 'retailer');
-  ret2 = await addUser(dist.api, 'retailer');
-  md = await addUser(admin, 'master_distributor');
-  mdist = await addUser(md.api, 'distributor');
-  mret = await addUser(mdist.api, 'retailer');
-  dist2 = await addUser(admin, 'distributor');
-  ret3 = await addUser(dist2.api, 'retailer');
-  support = await addUser(admin, 'support');
+  ({ dist, ret, ret2, md, mdist, mret, dist2, ret3, support } = await buildTree(admin));
 });
 after(async () => {
   await stack.stop();

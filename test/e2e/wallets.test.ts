@@ -4,18 +4,14 @@ import type { Db } from '../../src/db/knex';
 import { Ledger, systemAccounts, walletAccountId } from '../../src/ledger';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb, uniq } from '../support/db';
-import { addUser, balanceOf, expectError, fund, ghostId, type Member } from '../support/people';
+import { addUser, balanceOf, expectError, fund, ghostId, type Member, buildTree } from '../support/people';
 import { startStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
 let db: Db;
 let ledger: Ledger;
 let admin: ApiClient;
-// admin ─┬─ dist ─┬─ ret
-//        │        └─ ret2
-//        ├─ md ── mdist ── mret
-//        ├─ dist2 ── ret3
-//        └─ support
+// The shared test tree (test/support/people.ts buildTree).
 let dist: Member;
 let ret: Member;
 let ret2: Member;
@@ -31,15 +27,7 @@ before(async () => {
   db = testDb();
   ledger = new Ledger(db);
   admin = new ApiClient(stack.api.url, await adminKey(db));
-  dist = await addUser(admin, 'distributor');
-  ret = await addUser(dist.api, 'retailer');
-  ret2 = await addUser(dist.api, 'retailer');
-  md = await addUser(admin, 'master_distributor');
-  mdist = await addUser(md.api, 'distributor');
-  mret = await addUser(mdist.api, 'retailer');
-  dist2 = await addUser(admin, 'distributor');
-  ret3 = await addUser(dist2.api, 'retailer');
-  support = await addUser(admin, 'support');
+  ({ dist, ret, ret2, md, mdist, mret, dist2, ret3, support } = await buildTree(admin));
   await fund(admin, dist, 500_000);
   await fund(admin, md, 100_000);
   await fund(admin, dist2, 100_000);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ApiClient, uniqueMobile } from './api';
+import { waitFor } from './people';
 
 export interface Network {
   distId: string;
@@ -50,12 +51,6 @@ export async function balanceOf(api: ApiClient, userId: string) {
 }
 
 /** Polls until `check` holds (or fails the test after `timeoutMs`). */
-export async function eventually<T>(fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (check(v)) return v;
-    if (Date.now() > deadline) assert.fail(`condition not met within ${timeoutMs} ms: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+export function eventually<T>(fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  return waitFor(fn, check, timeoutMs);
 }

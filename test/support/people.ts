@@ -71,3 +71,25 @@ export async function waitFor<T>(probe: () => Promise<T>, done: (v: T) => boolea
 export function ghostId(prefix: string): string {
   return `${prefix}_${'0'.repeat(20)}`;
 }
+
+/**
+ * The tree the user, wallet and top-up tests share:
+ *
+ *   admin ─┬─ dist ─┬─ ret
+ *          │        └─ ret2
+ *          ├─ md ── mdist ── mret
+ *          ├─ dist2 ── ret3
+ *          └─ support
+ */
+export async function buildTree(admin: ApiClient) {
+  const dist = await addUser(admin, 'distributor');
+  const ret = await addUser(dist.api, 'retailer');
+  const ret2 = await addUser(dist.api, 'retailer');
+  const md = await addUser(admin, 'master_distributor');
+  const mdist = await addUser(md.api, 'distributor');
+  const mret = await addUser(mdist.api, 'retailer');
+  const dist2 = await addUser(admin, 'distributor');
+  const ret3 = await addUser(dist2.api, 'retailer');
+  const support = await addUser(admin, 'support');
+  return { dist, ret, ret2, md, mdist, mret, dist2, ret3, support };
+}
