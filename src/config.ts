@@ -81,6 +81,7 @@ const envSchema = z.object({
     .min(1)
     .default(30 * 60),
   PROVIDER_CALLBACK_SECRET: z.string().min(16).default('dev-provider-callback-secret'),
+  RECHARGE_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).optional(),
   RECHARGE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
   RECHARGE_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
 
@@ -316,6 +317,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       /** PROVIDER_* values by variable name: what recharge provider definitions refer to. */
       credentials: providerCredentials(env, e.NODE_ENV === 'production', e.PROVIDER_CALLBACK_SECRET),
       rechargeBreaker: { threshold: e.RECHARGE_BREAKER_THRESHOLD, cooldownMs: e.RECHARGE_BREAKER_COOLDOWN_MS },
+      /** Caps each provider definition's own request timeout when set. */
+      maxRequestTimeoutMs: e.RECHARGE_PROVIDER_TIMEOUT_MS,
     },
     recharges: {
       maxPendingSeconds: e.RECHARGE_MAX_PENDING_SECONDS,

@@ -29,9 +29,10 @@ before(async () => {
     env: {
       RECHARGE_MAX_PENDING_SECONDS: '4',
       RECHARGE_POLL_SCHEDULE_SECONDS: '1',
+      RECHARGE_PROVIDER_TIMEOUT_MS: '1500',
     },
     simulators: {
-      operator: { pendingResolveMs: 800, reversalMs: 1000, timeoutResponseMs: 12_000, callbackRetryDelaysMs: [300] },
+      operator: { pendingResolveMs: 800, reversalMs: 1000, timeoutResponseMs: 5_000, callbackRetryDelaysMs: [300] },
     },
   });
   db = testDb();

@@ -172,6 +172,8 @@ export interface ProviderEnvironment {
   placeholders: Readonly<Record<string, string>>;
   /** PROVIDER_* variable values (config.providers.credentials). */
   secrets: Readonly<Record<string, string>>;
+  /** Caps every provider's request timeout (RECHARGE_PROVIDER_TIMEOUT_MS), e.g. in tests. */
+  maxTimeoutMs?: number;
 }
 
 export function resolveBaseUrl(name: string, template: string, env: ProviderEnvironment): string {

@@ -1,14 +1,22 @@
 import type { Config } from '../../config';
 import type { Db } from '../../db/knex';
 import type { Logger } from '../../logger';
-import { parseDefinition, type ProviderEnvironment } from './definition';
+import { parseDefinition, type ProviderDefinition, type ProviderEnvironment } from './definition';
 import { HttpRechargeProvider } from './http-provider';
 import type { RechargeProvider } from './types';
 
 export function providerEnvironment(
-  providers: Pick<Config['providers'], 'operatorBaseUrl' | 'credentials'>,
+  providers: Pick<Config['providers'], 'operatorBaseUrl' | 'credentials' | 'maxRequestTimeoutMs'>,
 ): ProviderEnvironment {
-  return { placeholders: { operatorBaseUrl: providers.operatorBaseUrl }, secrets: providers.credentials };
+  return {
+    placeholders: { operatorBaseUrl: providers.operatorBaseUrl },
+    secrets: providers.credentials,
+    maxTimeoutMs: providers.maxRequestTimeoutMs,
+  };
+}
+
+function capTimeout(def: ProviderDefinition, env: ProviderEnvironment): ProviderDefinition {
+  return env.maxTimeoutMs && env.maxTimeoutMs < def.timeoutMs ? { ...def, timeoutMs: env.maxTimeoutMs } : def;
 }
 
 interface Loaded {
@@ -59,7 +67,7 @@ export class ProviderRegistry {
       try {
         providers.set(
           row.name,
-          new HttpRechargeProvider(row.name, parseDefinition(row.name, row.definition), this.env),
+          new HttpRechargeProvider(row.name, capTimeout(parseDefinition(row.name, row.definition), this.env), this.env),
         );
       } catch (err) {
         this.opts.log?.error({ provider: row.name, err }, 'recharge provider left out: bad configuration');
