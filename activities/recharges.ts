@@ -5,40 +5,19 @@ import {
   providerSettlementAccount,
   systemAccounts,
   walletAccountId,
-  type AccountInput,
   type Ledger,
   type PostedTransferInput,
   type TransferInput,
 } from '../src/ledger';
-import type { ProviderExchange, ProviderResult, RechargeProvider } from '../src/providers/recharge/types';
+import type { ProviderResult } from '../src/providers/recharge/types';
+import { RECHARGE_CLEARING_ACCOUNT } from '../src/recharges/accounts';
+import type { RechargeProviders } from '../src/recharges/providers-port';
 import { commissionLegs } from '../src/recharges/commission';
 import { checkAgainstOperator } from '../src/recharges/operators';
 import type { RechargeStore } from '../src/recharges/store';
 import { rechargeTransferIds as ids } from '../src/recharges/types';
 import type { RechargeWorkflowInput } from '../src/recharges/workflow-api';
 import { asActivityFailure } from './failures';
-
-/** In flight between a wallet's hold and the provider that fulfils it (credit-normal). */
-export const RECHARGE_CLEARING_ACCOUNT = 'system:recharge_clearing';
-export const rechargeClearingAccount: AccountInput = {
-  id: RECHARGE_CLEARING_ACCOUNT,
-  kind: 'recharge_clearing',
-  owner: 'system',
-  normalSide: 'credit',
-};
-
-/** The provider layer as the recharge activities need it (routing, breaker, raw exchanges). */
-export interface RechargeProviders {
-  /** Providers for the operator in routing order, enabled and allowed by their circuit breaker. */
-  candidates(operator: string, exclude: string[]): Promise<RechargeProvider[]>;
-  get(name: string): Promise<RechargeProvider | undefined>;
-  recordOutcome(provider: string, outcome: 'ok' | 'failure'): Promise<void>;
-  recordExchange(rechargeId: string, exchange: ProviderExchange): Promise<void>;
-  /** Notes that a submission is about to be sent (before it leaves this process). */
-  markSubmitting(rechargeId: string, provider: string): Promise<void>;
-  /** Whether this provider may already hold this recharge (so ask its status before resubmitting). */
-  wasSubmitted(rechargeId: string, provider: string): Promise<boolean>;
-}
 
 /** Whether another user-facing step may still spend: the KYC gate and anything like it. */
 export type SpendGate = (db: Db, userId: string) => Promise<void>;

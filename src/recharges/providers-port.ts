@@ -1,11 +1,23 @@
-import type { RechargeProviders } from '../../activities/recharges';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import type { Logger } from '../logger';
 import { ExchangeStore } from '../providers/recharge/exchanges';
 import { ProviderRegistry, providerEnvironment } from '../providers/recharge/registry';
 import { RechargeRouter } from '../providers/recharge/routing';
-import type { RechargeProvider } from '../providers/recharge/types';
+import type { ProviderExchange, RechargeProvider } from '../providers/recharge/types';
+
+/** The provider layer as the recharge activities need it (routing, breaker, raw exchanges). */
+export interface RechargeProviders {
+  /** Providers for the operator in routing order, enabled and allowed by their circuit breaker. */
+  candidates(operator: string, exclude: string[]): Promise<RechargeProvider[]>;
+  get(name: string): Promise<RechargeProvider | undefined>;
+  recordOutcome(provider: string, outcome: 'ok' | 'failure'): Promise<void>;
+  recordExchange(rechargeId: string, exchange: ProviderExchange): Promise<void>;
+  /** Notes that a submission is about to be sent (before it leaves this process). */
+  markSubmitting(rechargeId: string, provider: string): Promise<void>;
+  /** Whether this provider may already hold this recharge (so ask its status before resubmitting). */
+  wasSubmitted(rechargeId: string, provider: string): Promise<boolean>;
+}
 
 /** The provider layer (definitions, routing with circuit breakers, raw exchanges) as the recharge activities use it. */
 export function createRechargeProviders(db: Db, config: Config, log: Logger) {

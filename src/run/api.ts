@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { RECHARGE_CLEARING_ACCOUNT } from '../../activities/recharges';
+import { RECHARGE_CLEARING_ACCOUNT } from '../recharges/accounts';
 import type { Config } from '../config';
 import { IdempotencyStore } from '../db/idempotency';
 import { createDb } from '../db/knex';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../activities';
-import { rechargeClearingAccount } from '../../activities/recharges';
+import { rechargeClearingAccount } from '../recharges/accounts';
 import type { Config } from '../config';
 import { createDb } from '../db/knex';
 import { kycProviderFromConfig } from '../kyc/provider-client';
