@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '../db/errors';
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/log';
 import type { Db } from '../db/knex';
@@ -46,11 +47,6 @@ function toSnapshot(r: ProfileRow): KycSnapshot {
     },
     pendingPanRequestId: r.status === 'pan_pending' ? r.pan_request_id : null,
   };
-}
-
-function isUniqueViolation(err: unknown, constraint: string): boolean {
-  const e = err as { code?: string; constraint?: string };
-  return e?.code === '23505' && e.constraint === constraint;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { isUniqueViolation } from '../db/errors';
+import { createHash } from 'node:crypto';
 import {
   WorkflowNotFoundError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -24,18 +25,6 @@ import {
 const PAYMENT_LINK_WAIT_MS = 5_000;
 
 export type NewTopup = { amount: bigint; method: 'bank_transfer'; utr: string } | { amount: bigint; method: 'gateway' };
-
-function isUniqueViolation(err: unknown, constraint: string): boolean {
-  const e = err as { code?: string; constraint?: string };
-  return e?.code === '23505' && e.constraint === constraint;
-}
-
-/** HMAC-SHA256 of the raw body, hex, compared in constant time. */
-export function validSignature(secret: string, rawBody: Buffer, signature: string | undefined): boolean {
-  if (!signature || !/^[0-9a-f]{64}$/i.test(signature)) return false;
-  const expected = createHmac('sha256', secret).update(rawBody).digest();
-  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
-}
 
 /** Top-ups over the API: requests start workflows; decisions and webhooks go to them. */
 export class TopupService {

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '../db/errors';
 import { auditTypes, recordAudit } from '../audit/log';
 import type { Db } from '../db/knex';
 import { AppError, notFound } from '../errors';
@@ -15,11 +16,6 @@ export interface NewUser {
   mobile: string;
   email?: string;
   parentId?: string;
-}
-
-function isUniqueViolation(err: unknown, constraint: string): boolean {
-  const e = err as { code?: string; constraint?: string };
-  return e?.code === '23505' && e.constraint === constraint;
 }
 
 /** Users and the hierarchy. Every method checks the caller's scope; out of scope reads as not found. */

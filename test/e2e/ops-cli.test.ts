@@ -8,7 +8,7 @@ import { freePort } from '../../src/dev/free-port';
 import { Ledger } from '../../src/ledger';
 import { ApiClient, adminKey, uniqueMobile } from '../support/api';
 import { testDb } from '../support/db';
-import { balanceOf, eventually, fundedRetailer } from '../support/fixtures';
+import { balanceOf, eventually, expectWallet, fundedRetailer } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
 
 // `npm run ops -- ...` as an operator runs it: a separate process, talking to the stack's
@@ -142,13 +142,7 @@ test('a manual-review recharge: listed, shown in full, resolved as failed and re
   );
   assert.equal(resolved.code, 0, resolved.stderr);
   assert.equal(json<{ status: string }>(resolved).status, 'failed');
-  assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
-    userId: n.retailerId,
-    currency: 'INR',
-    balance: 100_000,
-    held: 0,
-    available: 100_000,
-  } as never);
+  await expectWallet(n, 100_000);
   const audit = (await db('audit_events').where({ subject_id: id, type: 'ops.recharge_resolved' }).first()) as
     { actor_id: string; details: Record<string, unknown> } | undefined;
   assert.ok(audit);

@@ -10,7 +10,7 @@ import { Ledger } from '../../src/ledger';
 import { startWorker, type RunningWorker } from '../../src/run/worker';
 import { ApiClient, adminKey, uniqueMobile } from '../support/api';
 import { testDb } from '../support/db';
-import { balanceOf, eventually, fundedRetailer } from '../support/fixtures';
+import { balanceOf, eventually, expectWallet, fundedRetailer } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
 
 // A recharge whose settlement activity is broken on purpose fails its workflow with the money still
@@ -88,13 +88,7 @@ test('a broken activity strands a recharge; it is listed as stuck, and after the
     `${stack.config.temporal.uiUrl}/namespaces/${stack.config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`,
   );
   assert.ok(stuck!.ageSeconds >= 0);
-  assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
-    userId: n.retailerId,
-    currency: 'INR',
-    balance: 100_000,
-    held: 10_000,
-    available: 90_000,
-  } as never);
+  await expectWallet(n, 100_000, 10_000);
 
   const shown = await support.get<{ transfers: Array<{ id: string; type: string }>; workflow: { status: string } }>(
     `/v1/ops/recharges/${id}`,
@@ -140,13 +134,7 @@ test('a broken activity strands a recharge; it is listed as stuck, and after the
     30_000,
   );
   assert.equal(done.commission, 300);
-  assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
-    userId: n.retailerId,
-    currency: 'INR',
-    balance: 90_300,
-    held: 0,
-    available: 90_300,
-  } as never);
+  await expectWallet(n, 90_300);
   assert.equal((await balanceOf(n.dist, n.distId)).balance, 50, "the distributor's commission, once");
 
   // Recorded: who, when, why.
@@ -224,13 +212,7 @@ test('a batch retry by visibility query resets what matches and reports each wor
       30_000,
     );
   }
-  assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
-    userId: n.retailerId,
-    currency: 'INR',
-    balance: 100_000,
-    held: 0,
-    available: 100_000,
-  } as never);
+  await expectWallet(n, 100_000);
   const bad = await support.post('/v1/ops/workflows/retry', { query: 'this is not ( a query', reason: 'x' });
   assert.equal(bad.status, 400, JSON.stringify(bad.body));
 });

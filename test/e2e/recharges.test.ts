@@ -5,7 +5,7 @@ import type { Db } from '../../src/db/knex';
 import { Ledger } from '../../src/ledger';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb } from '../support/db';
-import { balanceOf, eventually, fundedRetailer, type Network } from '../support/fixtures';
+import { balanceOf, eventually, expectWallet, fundedRetailer } from '../support/fixtures';
 import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -54,17 +54,6 @@ async function recharge(api: ApiClient, subscriber: string, amount = 10_000, wai
       'Idempotency-Key': key,
     },
   );
-}
-
-/** The retailer's wallet to the paisa: balance, held, and available = balance - held. */
-async function expectWallet(n: Network, balance: number, held = 0): Promise<void> {
-  assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
-    userId: n.retailerId,
-    currency: 'INR',
-    balance,
-    held,
-    available: balance - held,
-  });
 }
 
 async function finalOf(api: ApiClient, id: string, status: string) {

@@ -6,7 +6,7 @@ import type { Db } from '../../src/db/knex';
 import { Ledger } from '../../src/ledger';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb } from '../support/db';
-import { balanceOf, eventually, fundedRetailer } from '../support/fixtures';
+import { balanceOf, eventually, expectWallet, fundedRetailer } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
 import { killProcess, startWorkerProcess } from '../support/worker-process';
 
@@ -73,13 +73,7 @@ for (const moment of ['after the hold', 'after the provider submission'] as cons
       60_000,
     );
     assert.equal(done.status, 'success');
-    assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
-      userId: n.retailerId,
-      currency: 'INR',
-      balance: 90_300,
-      held: 0,
-      available: 90_300,
-    } as never);
+    await expectWallet(n, 90_300);
     assert.equal(await submissions(id), 1, 'the provider got the recharge exactly once');
   });
 }

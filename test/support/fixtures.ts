@@ -50,6 +50,17 @@ export async function balanceOf(api: ApiClient, userId: string) {
   return w.body;
 }
 
+/** The retailer's wallet to the paisa: balance, held, and available = balance - held. */
+export async function expectWallet(n: Network, balance: number, held = 0): Promise<void> {
+  assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
+    userId: n.retailerId,
+    currency: 'INR',
+    balance,
+    held,
+    available: balance - held,
+  });
+}
+
 /** Polls until `check` holds (or fails the test after `timeoutMs`). */
 export function eventually<T>(fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
   return waitFor(fn, check, timeoutMs);

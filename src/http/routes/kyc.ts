@@ -5,12 +5,11 @@ import { aadhaarNumberSchema, otpSchema, panNameSchema, panSchema } from '../../
 import type { KycView } from '../../kyc/service';
 import { kycStatuses } from '../../kyc/types';
 import { maskAadhaar, maskPan } from '../../security/pii';
-import { validSignature } from '../../topups/service';
 import { callerOf } from '../auth';
 import type { RouteContext } from '../context';
 import { defineRoute } from '../route';
 import { noteSchema, userIdParams } from '../schemas';
-import { rawBodyOf } from './topups';
+import { rawBodyOf, validSignature } from '../webhooks';
 
 const kycSchema = z.object({
   userId: z.string(),

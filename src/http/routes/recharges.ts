@@ -20,7 +20,7 @@ import {
   noteSchema,
   pageOf,
 } from '../schemas';
-import { rawBodyOf } from './topups';
+import { rawBodyOf } from '../webhooks';
 
 const time = z.string().describe('ISO-8601 UTC');
 const rechargeSchema = z.object({

@@ -1,8 +1,7 @@
-import type { Request } from 'express';
 import { z } from 'zod';
 import { requireStepUp, stepUpHeaders } from '../../auth/step-up';
 import { AppError } from '../../errors';
-import { validSignature } from '../../topups/service';
+import { rawBodyOf, validSignature } from '../webhooks';
 import type { Topup } from '../../topups/types';
 import { decodeCursor, encodeCursor } from '../../users/store';
 import { callerOf, requireMoneyMover } from '../auth';
@@ -58,10 +57,6 @@ const gatewayWebhookBody = z.object({
   paymentId: z.string().min(1).max(64),
   amount: z.number().int().positive(),
 });
-
-export function rawBodyOf(req: Request): Buffer {
-  return (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
-}
 
 export function topupRoutes({ router, publicRouter, registry, deps }: RouteContext): void {
   const tags = ['top-ups'];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
-import { validSignature } from '../../../src/topups/service';
+import { validSignature } from '../../../src/http/webhooks';
 
 const secret = 'a-webhook-secret-of-some-length';
 const body = Buffer.from('{"event":"payment.succeeded","orderId":"order_1","amount":100}');
