@@ -38,6 +38,26 @@ export function walletAccount(userId: string, opts: { cap?: bigint | null; owner
   };
 }
 
+/** A user's dues account id: what the user owes the platform and could not pay when it fell due. */
+export function duesAccountId(userId: string): string {
+  return `dues:${userId}`;
+}
+
+/**
+ * Input for a dues account: debit-normal (its balance is the amount owed), and it may never be
+ * credited beyond its debits (a collection never exceeds what is owed). Idempotent to create, so
+ * it may be created lazily, e.g. right before the first due is recorded.
+ */
+export function duesAccount(userId: string, opts: { owner?: string } = {}): AccountInput {
+  return {
+    id: duesAccountId(userId),
+    kind: 'dues',
+    owner: opts.owner ?? userId,
+    normalSide: 'debit',
+    flags: { creditsMustNotExceedDebits: true },
+  };
+}
+
 export function systemAccountInputs(providers: readonly string[] = []): AccountInput[] {
   return [
     { id: systemAccounts.platformFloat, kind: 'platform_float', owner: 'system', normalSide: 'debit' },

@@ -51,6 +51,9 @@ export interface NormalizedInput {
   pendingId: string | null;
   reversalOf: string | null;
   timeoutSeconds: number | null;
+  exemptFromCap: boolean;
+  balancingDebit: boolean;
+  balancingCredit: boolean;
 }
 
 export interface EntryDraft {
@@ -61,6 +64,8 @@ export interface EntryDraft {
   pendingDelta: bigint;
   balanceAfter: bigint;
   heldAfter: bigint;
+  /** The account's balance cap in force when this entry was posted (null: none). */
+  cap: bigint | null;
 }
 
 export interface EngineContext {
@@ -114,6 +119,20 @@ function checkAmount(amount: unknown, transferId: string): bigint {
     throw new InvalidTransfer('amount must be greater than zero', { field: 'amount', amount, transferId });
   if (amount > MAX_AMOUNT) throw new InvalidTransfer('amount is too large', { field: 'amount', amount, transferId });
   return amount;
+}
+
+/** An optional boolean flag; `allowedOn` names the transfers that may carry it, null if this one may. */
+function checkFlag(
+  input: Record<string, unknown>,
+  field: string,
+  transferId: string,
+  allowedOn: string | null,
+): boolean {
+  const v = input[field];
+  if (v === undefined || v === null || v === false) return false;
+  if (v !== true) throw new InvalidTransfer(`${field} must be a boolean`, { field, transferId });
+  if (allowedOn !== null) throw new InvalidTransfer(`${field} is only allowed on ${allowedOn}`, { field, transferId });
+  return true;
 }
 
 /** Validates the shape of one input (throws InvalidTransfer) and normalizes it. */
@@ -202,6 +221,13 @@ export function normalizeInput(input: TransferInput): NormalizedInput {
       });
     }
   }
+  // a post never grows a balance beyond its hold's, and a void shrinks it: only posted and
+  // pending transfers meet caps; balancing applies to plain posted transfers
+  const capsApply = type === 'posted' || type === 'pending' ? null : 'posted and pending transfers';
+  const canBalance = type === 'posted' && reversalOf === null ? null : 'posted transfers that are not reversals';
+  const exemptFromCap = checkFlag(anyIn, 'exemptFromCap', id, capsApply);
+  const balancingDebit = checkFlag(anyIn, 'balancingDebit', id, canBalance);
+  const balancingCredit = checkFlag(anyIn, 'balancingCredit', id, canBalance);
   return {
     id,
     type,
@@ -215,6 +241,9 @@ export function normalizeInput(input: TransferInput): NormalizedInput {
     pendingId,
     reversalOf,
     timeoutSeconds,
+    exemptFromCap,
+    balancingDebit,
+    balancingCredit,
   };
 }
 
@@ -239,7 +268,9 @@ export function differingField(
   const cmp: Array<[string, unknown, unknown]> = [['type', existing.type, input.type]];
   if (input.debitAccountId !== null) cmp.push(['debitAccountId', existing.debitAccountId, input.debitAccountId]);
   if (input.creditAccountId !== null) cmp.push(['creditAccountId', existing.creditAccountId, input.creditAccountId]);
-  if (input.type === 'posted' || input.type === 'pending') cmp.push(['amount', existing.amount, input.amount]);
+  // a balancing transfer is replayed with the bound it was asked for, not the clamped amount
+  if (input.type === 'posted' || input.type === 'pending')
+    cmp.push(['amount', existing.requestedAmount ?? existing.amount, input.amount]);
   else if (input.type === 'post') {
     const wanted = input.amount ?? pending?.amount;
     if (wanted !== undefined) cmp.push(['amount', existing.amount, wanted]);
@@ -251,6 +282,9 @@ export function differingField(
     ['metadata', canonicalJson(existing.metadata), input.metadataJson],
     ['timeoutSeconds', existing.timeoutSeconds, input.timeoutSeconds],
     ['reversalOf', existing.reversalOf, input.reversalOf],
+    ['exemptFromCap', existing.exemptFromCap, input.exemptFromCap],
+    ['balancingDebit', existing.balancingDebit, input.balancingDebit],
+    ['balancingCredit', existing.balancingCredit, input.balancingCredit],
   );
   for (const [field, a, b] of cmp) {
     if (a !== b) return { field, existing: show(a), requested: show(b) };
@@ -343,6 +377,10 @@ function account(ctx: EngineContext, undo: Undo, id: string, transferId: string)
   return a;
 }
 
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+const max0 = (a: bigint) => (a > 0n ? a : 0n);
+
+/** What a cap limits: the normal-side posted balance plus incoming holds. */
 function capBalance(s: AccountState): bigint {
   return s.normalSide === 'credit' ? s.cp + s.cpe - s.dp : s.dp + s.dpe - s.cp;
 }
@@ -389,6 +427,12 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
       }
       const by = ctx.reversals.get(orig.id);
       if (by) throw new AlreadyReversed(orig.id, by, t.id);
+    }
+    if (t.balancingDebit || t.balancingCredit) {
+      const d = account(ctx, undo, debitId, t.id);
+      const c = account(ctx, undo, creditId, t.id);
+      if (t.balancingDebit) amount = min(amount, max0(d.cp - d.dp - d.dpe));
+      if (t.balancingCredit) amount = min(amount, max0(c.dp - c.cp - c.cpe));
     }
     if (t.type === 'posted') {
       [dPosted, dPending, cPosted, cPending] = [amount, 0n, amount, 0n];
@@ -439,7 +483,7 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
   const c = account(ctx, undo, creditId, t.id);
   const nd = { ...d, dp: d.dp + dPosted, dpe: d.dpe + dPending };
   const nc = { ...c, cp: c.cp + cPosted, cpe: c.cpe + cPending };
-  const grows = t.type === 'posted' || t.type === 'pending';
+  const grows = (t.type === 'posted' || t.type === 'pending') && amount > 0n;
   if (grows) {
     if (nd.dp + nd.dpe > MAX_AMOUNT || nc.cp + nc.cpe > MAX_AMOUNT) {
       throw new InvalidTransfer('account totals would overflow', { field: 'amount', transferId: t.id });
@@ -450,10 +494,10 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
     if (c.creditsMustNotExceedDebits && nc.cp + nc.cpe > nc.dp) {
       throw new CreditsExceedDebits(c.id, amount, c.dp - c.cp - c.cpe, t.id);
     }
-    if (c.cap !== null && c.normalSide === 'credit' && capBalance(nc) > c.cap) {
+    if (!t.exemptFromCap && c.cap !== null && c.normalSide === 'credit' && capBalance(nc) > c.cap) {
       throw new LimitExceeded(c.id, c.cap, capBalance(nc), t.id);
     }
-    if (d.cap !== null && d.normalSide === 'debit' && capBalance(nd) > d.cap) {
+    if (!t.exemptFromCap && d.cap !== null && d.normalSide === 'debit' && capBalance(nd) > d.cap) {
       throw new LimitExceeded(d.id, d.cap, capBalance(nd), t.id);
     }
   }
@@ -471,6 +515,10 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
     metadata: t.metadata,
     pendingId: t.pendingId,
     reversalOf: t.reversalOf,
+    exemptFromCap: t.exemptFromCap,
+    balancingDebit: t.balancingDebit,
+    balancingCredit: t.balancingCredit,
+    requestedAmount: t.balancingDebit || t.balancingCredit ? t.amount : null,
     timeoutSeconds: t.timeoutSeconds,
     expiresAt,
     createdAt: ctx.now,
@@ -497,6 +545,7 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
       pendingDelta: dPending,
       balanceAfter: db.posted,
       heldAfter: db.held,
+      cap: d.cap,
     },
     {
       transferId: t.id,
@@ -506,6 +555,7 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
       pendingDelta: cPending,
       balanceAfter: cb.posted,
       heldAfter: cb.held,
+      cap: c.cap,
     },
   );
   return { id: t.id, status: 'created', transfer };

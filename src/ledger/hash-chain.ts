@@ -14,14 +14,25 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 const ms = (col: string) => `(extract(epoch from ${col}) * 1000)::bigint`;
 
-/** The content of an entry row aliased `e` (ids contain no '|'; every field is non-null). */
-export const ENTRY_CONTENT_SQL = `concat_ws('|', e.seq, e.transfer_id, e.account_id, e.side, e.posted_amount, e.pending_delta, e.balance_after, e.held_after, ${ms('e.created_at')})`;
+/**
+ * The content of an entry row aliased `e` (ids contain no '|'; every field but the cap is non-null).
+ * The cap in force comes last and only when there is one (concat_ws skips NULLs), so entries of
+ * uncapped accounts, and all entries written before caps were recorded, keep their content.
+ */
+export const ENTRY_CONTENT_SQL = `concat_ws('|', e.seq, e.transfer_id, e.account_id, e.side, e.posted_amount, e.pending_delta, e.balance_after, e.held_after, ${ms('e.created_at')}, e.balance_cap)`;
 
-/** The content of a transfer row aliased `t`; quoted so free text and NULLs cannot be confused. */
+/**
+ * The content of a transfer row aliased `t`; quoted so free text and NULLs cannot be confused.
+ * The flags and the requested amount of a balancing transfer come last, only when one of them is
+ * not the default (so transfers written before they existed keep their content), and then all
+ * together, so that setting, clearing or altering any of them changes the content.
+ */
 export const TRANSFER_CONTENT_SQL = `concat_ws('|', quote_nullable(t.id), quote_nullable(t.type), quote_nullable(t.debit_account_id),
   quote_nullable(t.credit_account_id), quote_nullable(t.amount), quote_nullable(t.kind), quote_nullable(t.reference),
   quote_nullable(t.metadata::text), quote_nullable(t.pending_id), quote_nullable(t.reversal_of),
-  quote_nullable(t.timeout_seconds), quote_nullable(${ms('t.expires_at')}), quote_nullable(${ms('t.created_at')}))`;
+  quote_nullable(t.timeout_seconds), quote_nullable(${ms('t.expires_at')}), quote_nullable(${ms('t.created_at')}),
+  case when t.exempt_from_cap or t.balancing_debit or t.balancing_credit or t.requested_amount is not null
+    then concat_ws(',', 'flags', t.exempt_from_cap, t.balancing_debit, t.balancing_credit, quote_nullable(t.requested_amount)) end)`;
 
 const sha256Hex = (text: string) => `encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`;
 

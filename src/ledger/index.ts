@@ -4,6 +4,8 @@
  *   const ledger = new Ledger(db, { maxBatchTransfers?, maxInFlight?, lingerMs? });
  *   await ledger.ensureSystemAccounts(['airtel', 'jio']);
  *   await ledger.createAccounts([walletAccount(userId, { cap: 10_000_00n })], trx?);
+ *   await ledger.createAccounts([duesAccount(userId)]);   // dues:<userId>, debit-normal: what the user owes
+ *                                                          // (idempotent: safe to create lazily, concurrently)
  *   await ledger.setAccountCap(walletAccountId(userId), 20_000_00n);   // or null: no cap
  *   await ledger.getAccount(id)                      -> Account | null
  *
@@ -13,6 +15,12 @@
  *   await ledger.createTransfer({ id, post: true, pendingId, amount?, kind })                                 // post (full/partial)
  *   await ledger.createTransfer({ id, void: true, pendingId })                                                // void
  *   await ledger.createTransfer({ ..., reversalOf: originalId })      // correction (accounts swapped; once per original)
+ *   await ledger.createTransfer({ ..., exemptFromCap: true })          // posted/pending: no balance cap refuses it
+ *                                                                      // (refunds: caps limit loads, not refunds)
+ *   await ledger.createTransfer({ ..., balancingDebit: true, balancingCredit?: true })  // posted only: `amount` is an
+ *       // upper bound, clamped to the debit account's credits - debits - held and/or the credit account's
+ *       // debits - credits - incoming holds (never below 0: a 0 transfer is recorded); the result's `amount`
+ *       // is what moved, `requestedAmount` the bound. A replay (same id, same input) is 'exists' with that amount.
  *     -> Transfer & { created }   (created=false: idempotent replay); throws a typed LedgerError
  *   await ledger.createTransfers([t1, t2, t3])       // linked: all or nothing
  *     -> TransferResult[]: { status: 'created'|'exists', transfer } | { status: 'failed', error }
@@ -25,6 +33,8 @@
  *   await ledger.statement(id, { from?, to?, cursor?, limit?, order? }) -> { items, nextCursor }
  *
  *   await ledger.verify()  -> { ok, checkedAt, durationMs, accounts, transfers, entries, violations[] }
+ *       // checks include balance_cap: no non-exempt transfer took an account above the cap in force
+ *       // when it was posted (each entry records its account's cap then)
  *   await ledger.close()   // flush the batcher (does not destroy the knex instance)
  *
  * Errors: LedgerError subclasses with a stable `code` (LedgerErrorCode) and JSON-safe `data`;
@@ -37,6 +47,8 @@ export {
   providerSettlementAccount,
   walletAccountId,
   walletAccount,
+  duesAccountId,
+  duesAccount,
   systemAccountInputs,
   ID_PATTERN,
   KIND_PATTERN,

@@ -22,6 +22,7 @@ import { applyRequests, type AccountState, type EngineContext, type NormalizedIn
 import { LedgerError } from './errors';
 import { batchHashSql, ENTRY_CONTENT_SQL, TRANSFER_CONTENT_SQL } from './hash-chain';
 import {
+  boolArray,
   isRetryable,
   numArray,
   rowToTransfer,
@@ -50,15 +51,18 @@ const SQL_ACCOUNTS = `select id, normal_side, debits_must_not_exceed_credits, cr
 const SQL_WRITE = `
 with tin as (
   select u.id, u.type, u.debit_account_id, u.credit_account_id, u.amount, u.kind, u.reference, u.metadata::jsonb as metadata,
-         u.pending_id, u.reversal_of, u.timeout_seconds, u.expires_at, $13::timestamptz as created_at, u.ord
+         u.pending_id, u.reversal_of, u.timeout_seconds, u.expires_at, $13::timestamptz as created_at,
+         u.exempt_from_cap, u.balancing_debit, u.balancing_credit, u.requested_amount, u.ord
   from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::text[], $8::text[],
-              $9::text[], $10::text[], $11::int4[], $12::timestamptz[]) with ordinality
+              $9::text[], $10::text[], $11::int4[], $12::timestamptz[], $33::bool[], $34::bool[], $35::bool[], $36::int8[])
+       with ordinality
        as u(id, type, debit_account_id, credit_account_id, amount, kind, reference, metadata, pending_id, reversal_of,
-            timeout_seconds, expires_at, ord)
+            timeout_seconds, expires_at, exempt_from_cap, balancing_debit, balancing_credit, requested_amount, ord)
 ), ein as (
   select u.*, $13::timestamptz as created_at
-  from unnest($14::int8[], $15::text[], $16::text[], $17::text[], $18::int8[], $19::int8[], $20::int8[], $21::int8[])
-       as u(seq, transfer_id, account_id, side, posted_amount, pending_delta, balance_after, held_after)
+  from unnest($14::int8[], $15::text[], $16::text[], $17::text[], $18::int8[], $19::int8[], $20::int8[], $21::int8[],
+              $37::int8[])
+       as u(seq, transfer_id, account_id, side, posted_amount, pending_delta, balance_after, held_after, balance_cap)
 ), h as (
   select ${batchHashSql(
     '$22::text',
@@ -67,13 +71,16 @@ with tin as (
   )} as hash
 ), t as (
   insert into ledger_transfers (id, type, debit_account_id, credit_account_id, amount, kind, reference, metadata,
-                                pending_id, reversal_of, timeout_seconds, expires_at, created_at)
+                                pending_id, reversal_of, timeout_seconds, expires_at, created_at,
+                                exempt_from_cap, balancing_debit, balancing_credit, requested_amount)
   select id, type, debit_account_id, credit_account_id, amount, kind, reference, metadata,
-         pending_id, reversal_of, timeout_seconds, expires_at, created_at from tin
+         pending_id, reversal_of, timeout_seconds, expires_at, created_at,
+         exempt_from_cap, balancing_debit, balancing_credit, requested_amount from tin
 ), e as (
-  insert into ledger_entries (seq, transfer_id, account_id, side, posted_amount, pending_delta, balance_after, held_after, created_at, hash)
+  insert into ledger_entries (seq, transfer_id, account_id, side, posted_amount, pending_delta, balance_after, held_after, created_at,
+                              balance_cap, hash)
   select e.seq, e.transfer_id, e.account_id, e.side, e.posted_amount, e.pending_delta, e.balance_after, e.held_after, e.created_at,
-         case when e.seq = $23::int8 then (select hash from h) end
+         e.balance_cap, case when e.seq = $23::int8 then (select hash from h) end
   from ein e
 ), a as (
   update ledger_accounts a
@@ -254,9 +261,14 @@ async function runOnce(conn: PgConn, requests: Request[], refs: Refs, stats?: Ba
     numArray(accs.map((a) => a.dpe)),
     numArray(accs.map((a) => a.cpe)),
     numArray(accs.map((a) => a.cap)),
-    `{${accs.map((a) => (a.debitsMustNotExceedCredits ? 't' : 'f')).join(',')}}`,
-    `{${accs.map((a) => (a.creditsMustNotExceedDebits ? 't' : 'f')).join(',')}}`,
+    boolArray(accs.map((a) => a.debitsMustNotExceedCredits)),
+    boolArray(accs.map((a) => a.creditsMustNotExceedDebits)),
     accs.length,
+    boolArray(ts.map((x) => x.exemptFromCap)),
+    boolArray(ts.map((x) => x.balancingDebit)),
+    boolArray(ts.map((x) => x.balancingCredit)),
+    numArray(ts.map((x) => x.requestedAmount)),
+    numArray(es.map((e) => e.cap)),
   ];
   t = tick('serialize', t);
   const w = await conn.query({ name: 'ledger_write', text: SQL_WRITE, values });

@@ -60,6 +60,10 @@ export function rowToTransfer(r: Record<string, unknown>): Transfer {
     metadata: asJsonObject(r.metadata),
     pendingId: (r.pending_id as string | null) ?? null,
     reversalOf: (r.reversal_of as string | null) ?? null,
+    exemptFromCap: r.exempt_from_cap === true,
+    balancingDebit: r.balancing_debit === true,
+    balancingCredit: r.balancing_credit === true,
+    requestedAmount: toBigOrNull(r.requested_amount),
     timeoutSeconds: r.timeout_seconds === null || r.timeout_seconds === undefined ? null : Number(r.timeout_seconds),
     expiresAt: r.expires_at ? toDate(r.expires_at) : null,
     createdAt: toDate(r.created_at),
@@ -129,4 +133,8 @@ export function numArray(values: ReadonlyArray<bigint | number | null>): string 
     out += v === null || v === undefined ? 'NULL' : String(v);
   }
   return out + '}';
+}
+
+export function boolArray(values: ReadonlyArray<boolean>): string {
+  return `{${values.map((v) => (v ? 't' : 'f')).join(',')}}`;
 }

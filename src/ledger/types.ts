@@ -64,22 +64,43 @@ interface TransferInputBase {
   metadata?: Record<string, unknown>;
 }
 
-/** Single-phase transfer: posted at once. `reversalOf` makes it the (only) correction of another transfer. */
+/**
+ * Single-phase transfer: posted at once. `reversalOf` makes it the (only) correction of another transfer.
+ *
+ * Balancing (TigerBeetle's balancing_debit / balancing_credit): `amount` becomes an upper bound and
+ * the amount posted is clamped to what the debit account has available
+ * (credits_posted - debits_posted - debits_pending, at least 0) with `balancingDebit`, and/or to
+ * what the credit account can take (debits_posted - credits_posted - credits_pending, at least 0)
+ * with `balancingCredit`. The clamp may reach 0: the zero-amount transfer is still recorded, so a
+ * replay returns the same result. The clamp is computed from the balances at the transfer's turn
+ * (after the earlier transfers of its linked batch). Balance caps are not clamped to: they refuse
+ * (LIMIT_EXCEEDED) as usual unless `exemptFromCap`. A balancing transfer cannot be a reversal.
+ */
 export interface PostedTransferInput extends TransferInputBase {
   debitAccountId: string;
   creditAccountId: string;
+  /** The amount; with a balancing flag, the most to move. */
   amount: bigint;
   pending?: false;
   reversalOf?: string;
+  /** Not refused by either account's balance cap (refunds: caps limit loads, not refunds). */
+  exemptFromCap?: boolean;
+  balancingDebit?: boolean;
+  balancingCredit?: boolean;
 }
 
-/** Two-phase, first phase: a hold. It is voided automatically by voidExpiredPending() after timeoutSeconds. */
+/**
+ * Two-phase, first phase: a hold. It is voided automatically by voidExpiredPending() after timeoutSeconds.
+ * A hold reserves room under the credit account's cap; `exemptFromCap` waives the cap for it (its
+ * post then needs nothing more: a post never grows a balance beyond its hold).
+ */
 export interface PendingTransferInput extends TransferInputBase {
   debitAccountId: string;
   creditAccountId: string;
   amount: bigint;
   pending: true;
   timeoutSeconds?: number;
+  exemptFromCap?: boolean;
 }
 
 /** Two-phase, second phase: post the hold (full, or `amount` <= the held amount). */
@@ -108,13 +129,19 @@ export interface Transfer {
   type: TransferType;
   debitAccountId: string;
   creditAccountId: string;
-  /** posted/pending: the amount; post: the amount posted; void: the amount released. */
+  /** posted/pending: the amount (balancing: as clamped, maybe 0); post: the amount posted; void: the amount released. */
   amount: bigint;
   kind: string;
   reference: string | null;
   metadata: Record<string, unknown>;
   pendingId: string | null;
   reversalOf: string | null;
+  /** The transfer was not subject to balance caps. */
+  exemptFromCap: boolean;
+  balancingDebit: boolean;
+  balancingCredit: boolean;
+  /** Balancing transfers: the upper bound asked for (the input's amount); otherwise null. */
+  requestedAmount: bigint | null;
   timeoutSeconds: number | null;
   expiresAt: Date | null;
   createdAt: Date;

@@ -92,14 +92,43 @@ export async function verifyLedger(db: Knex): Promise<VerifyReport> {
       });
     }
 
-    // 3. balance_after / held_after are the running sums of each account's entries
-    for (const r of await q(`select seq::text, account_id, transfer_id, balance_after::text, held_after::text, run_bal::text, run_held::text from (
-        select e.seq, e.account_id, e.transfer_id, e.balance_after, e.held_after,
-          sum(case when e.side = a.normal_side then e.posted_amount else -e.posted_amount end) over w as run_bal,
-          sum(case when e.side <> a.normal_side then e.pending_delta else 0 end) over w as run_held
-        from ledger_entries e join ledger_accounts a on a.id = e.account_id
-        window w as (partition by e.account_id collate "C" order by e.seq rows unbounded preceding)) x
-      where run_bal <> balance_after or run_held <> held_after order by seq limit ${LIMIT}`)) {
+    // 3. balance_after / held_after are the running sums of each account's entries; and (same pass)
+    //    no entry that grew a capped account's balance took it above the cap in force then
+    //    (recorded on the entry), unless its transfer was exempt from caps. What a cap limits is
+    //    the normal-side posted balance plus incoming holds, as in the engine.
+    for (const r of await q(`with x as materialized (
+        select seq, account_id, transfer_id, balance_after, held_after, run_bal, run_held, run_bal + run_incoming as cap_balance,
+          balance_cap, run_bal <> balance_after or run_held <> held_after as bad_run,
+          balance_cap is not null and grew and run_bal + run_incoming > balance_cap as over_cap
+        from (
+          select e.seq, e.account_id, e.transfer_id, e.balance_after, e.held_after, e.balance_cap,
+            e.side = a.normal_side and e.posted_amount + e.pending_delta > 0 as grew,
+            sum(case when e.side = a.normal_side then e.posted_amount else -e.posted_amount end) over w as run_bal,
+            sum(case when e.side <> a.normal_side then e.pending_delta else 0 end) over w as run_held,
+            sum(case when e.side = a.normal_side then e.pending_delta else 0 end) over w as run_incoming
+          from ledger_entries e join ledger_accounts a on a.id = e.account_id
+          window w as (partition by e.account_id collate "C" order by e.seq rows unbounded preceding)) y
+        where run_bal <> balance_after or run_held <> held_after
+           or (balance_cap is not null and grew and run_bal + run_incoming > balance_cap))
+      (select 'running' as problem, seq::text, account_id, transfer_id, balance_after::text, held_after::text, run_bal::text,
+         run_held::text, null as cap_balance, null as balance_cap
+       from x where bad_run order by seq limit ${LIMIT})
+      union all
+      (select 'cap', x.seq::text, x.account_id, x.transfer_id, null, null, null, null, x.cap_balance::text, x.balance_cap::text
+       from x left join ledger_transfers t on t.id = x.transfer_id
+       where x.over_cap and not coalesce(t.exempt_from_cap, false) order by x.seq limit ${LIMIT})`)) {
+      if (r.problem === 'cap') {
+        violations.push({
+          check: 'balance_cap',
+          message: `entry ${r.seq}: transfer ${r.transfer_id} took account ${r.account_id} to ${r.cap_balance} paise, above its cap of ${r.balance_cap} in force then, and was not exempt from caps`,
+          seq: r.seq as string,
+          accountId: r.account_id as string,
+          transferId: r.transfer_id as string,
+          balance: r.cap_balance,
+          cap: r.balance_cap,
+        });
+        continue;
+      }
       violations.push({
         check: 'entry_running_balance',
         message: `entry ${r.seq} (account ${r.account_id}, transfer ${r.transfer_id}): balance_after ${r.balance_after}/held_after ${r.held_after}, running sums give ${r.run_bal}/${r.run_held}`,

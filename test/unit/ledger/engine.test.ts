@@ -120,6 +120,202 @@ describe('ledger engine (pure)', () => {
     assert.equal(code(one(c, pay('d', 'capped', 'provider', 5n))), 'created');
   });
 
+  test('exemptFromCap: a posted or pending transfer is not refused by a cap; other checks still apply', () => {
+    const c = ctx();
+    assert.equal(code(one(c, pay('a', 'float', 'capped', 400n))), 'created');
+    assert.equal(code(one(c, pay('b', 'float', 'capped', 200n))), 'LIMIT_EXCEEDED');
+    const r = one(c, pay('b', 'float', 'capped', 200n, { exemptFromCap: true }));
+    assert.equal(code(r), 'created');
+    assert.equal(r.status === 'created' && r.transfer.exemptFromCap, true);
+    assert.equal(code(one(c, pay('h', 'float', 'capped', 50n, { pending: true, exemptFromCap: true }))), 'created');
+    assert.equal(c.accounts.get('capped')!.cp + c.accounts.get('capped')!.cpe, 650n);
+    // above its cap now: a non-exempt credit, even of 1, is still refused; a debit is fine
+    assert.equal(code(one(c, pay('c', 'float', 'capped', 1n))), 'LIMIT_EXCEEDED');
+    assert.equal(code(one(c, pay('d', 'capped', 'provider', 100n))), 'created');
+    // the exemption waives the cap only
+    assert.equal(code(one(c, pay('e', 'wallet', 'capped', 1001n, { exemptFromCap: true }))), 'INSUFFICIENT_FUNDS');
+    // a debit-normal account's cap limits its debits; exempt transfers pass it too
+    c.accounts.set('dcap', acc('dcap', { normalSide: 'debit', cap: 10n }));
+    assert.equal(code(one(c, pay('f', 'dcap', 'provider', 11n))), 'LIMIT_EXCEEDED');
+    assert.equal(code(one(c, pay('f', 'dcap', 'provider', 11n, { exemptFromCap: true }))), 'created');
+  });
+
+  test('exemptFromCap is refused on a post or void, and must be a boolean', () => {
+    const c = ctx();
+    one(c, pay('h', 'float', 'capped', 100n, { pending: true }));
+    for (const input of [
+      { id: 'p', post: true, pendingId: 'h', kind: 'x', exemptFromCap: true },
+      { id: 'v', void: true, pendingId: 'h', exemptFromCap: true },
+      pay('t', 'float', 'capped', 1n, { exemptFromCap: 'yes' as unknown as boolean }),
+    ] as TransferInput[]) {
+      const r = one(c, input);
+      assert.equal(code(r), 'INVALID_TRANSFER');
+      assert.equal(r.status === 'failed' && r.error.data.field, 'exemptFromCap');
+    }
+    assert.equal(code(one(c, pay('t', 'float', 'capped', 1n, { exemptFromCap: false }))), 'created');
+    assert.equal(code(one(c, pay('t', 'float', 'capped', 1n))), 'exists');
+  });
+
+  test('exemptFromCap is part of the idempotency comparison', () => {
+    const c = ctx();
+    assert.equal(code(one(c, pay('t', 'float', 'capped', 600n, { exemptFromCap: true }))), 'created');
+    assert.equal(code(one(c, pay('t', 'float', 'capped', 600n, { exemptFromCap: true }))), 'exists');
+    const r = one(c, pay('t', 'float', 'capped', 600n));
+    assert.equal(code(r), 'IDEMPOTENCY_CONFLICT');
+    assert.equal(r.status === 'failed' && r.error.data.field, 'exemptFromCap');
+    assert.equal(code(one(c, pay('u', 'float', 'wallet', 6n))), 'created');
+    const r2 = one(c, pay('u', 'float', 'wallet', 6n, { exemptFromCap: true }));
+    assert.equal(r2.status === 'failed' && r2.error.data.field, 'exemptFromCap');
+  });
+
+  test('entries record the cap in force on their account', () => {
+    const c = ctx();
+    const out = run(c, [pay('a', 'float', 'capped', 10n)], [pay('b', 'capped', 'wallet', 5n)]);
+    assert.deepEqual(
+      out.entries.map((e) => [e.accountId, e.cap]),
+      [
+        ['float', null],
+        ['capped', 500n],
+        ['capped', 500n],
+        ['wallet', null],
+      ],
+    );
+  });
+
+  test('balancingDebit clamps to what the debit account has available, holds counted, down to 0', () => {
+    const c = ctx();
+    one(c, pay('h', 'wallet', 'provider', 400n, { pending: true }));
+    const r = one(c, pay('b1', 'wallet', 'provider', 5000n, { balancingDebit: true }));
+    assert.equal(code(r), 'created');
+    assert.equal(r.status === 'created' && r.transfer.amount, 600n);
+    assert.equal(r.status === 'created' && r.transfer.requestedAmount, 5000n);
+    assert.equal(r.status === 'created' && r.transfer.balancingDebit, true);
+    assert.deepEqual([c.accounts.get('wallet')!.dp, c.accounts.get('provider')!.cp], [600n, 600n]);
+    // below the available balance: the bound is the amount
+    one(c, pay('f', 'float', 'wallet', 1000n));
+    const r2 = one(c, pay('b2', 'wallet', 'provider', 300n, { balancingDebit: true }));
+    assert.equal(r2.status === 'created' && r2.transfer.amount, 300n);
+    one(c, pay('b3', 'wallet', 'provider', 700n));
+    // nothing left: a zero-amount transfer is recorded, with its two entries
+    const out = run(c, [pay('b4', 'wallet', 'provider', 50n, { balancingDebit: true })]);
+    assert.equal(code(out.results[0]![0]!), 'created');
+    assert.equal(out.transfers[0]!.amount, 0n);
+    assert.deepEqual(
+      out.entries.map((e) => [e.accountId, e.postedAmount, e.pendingDelta, e.balanceAfter]),
+      [
+        ['wallet', 0n, 0n, 400n],
+        ['provider', 0n, 0n, 1600n],
+      ],
+    );
+    // an unflagged debit-normal account has no "available": TigerBeetle's formula gives 0
+    const f = one(c, pay('b5', 'float', 'provider', 50n, { balancingDebit: true }));
+    assert.equal(f.status === 'created' && f.transfer.amount, 0n);
+  });
+
+  test('balancingCredit clamps to what the credit account can take; both flags take the smaller', () => {
+    const c = ctx();
+    const r = one(c, pay('b1', 'provider', 'asset', 500n, { balancingCredit: true }));
+    assert.equal(r.status === 'created' && r.transfer.amount, 100n);
+    assert.equal(c.accounts.get('asset')!.cp, 100n);
+    c.accounts.get('asset')!.dp = 1000n;
+    one(c, pay('h', 'provider', 'asset', 100n, { pending: true }));
+    // asset can take 1000 - 100 - 100 = 800; wallet has 1000
+    const both = one(c, pay('b2', 'wallet', 'asset', 5000n, { balancingDebit: true, balancingCredit: true }));
+    assert.equal(both.status === 'created' && both.transfer.amount, 800n);
+    const both2 = one(c, pay('b3', 'wallet', 'asset', 5000n, { balancingDebit: true, balancingCredit: true }));
+    assert.equal(both2.status === 'created' && both2.transfer.amount, 0n);
+    c.accounts.get('asset')!.dp = 5000n;
+    const both3 = one(c, pay('b4', 'wallet', 'asset', 5000n, { balancingDebit: true, balancingCredit: true }));
+    assert.equal(both3.status === 'created' && both3.transfer.amount, 200n);
+  });
+
+  test('a balancing transfer still meets the checks of its other side and the cap', () => {
+    const c = ctx();
+    // balancingDebit only: the credit side is not clamped, and may refuse
+    assert.equal(code(one(c, pay('b', 'wallet', 'asset', 500n, { balancingDebit: true }))), 'CREDITS_EXCEED_DEBITS');
+    assert.equal(code(one(c, pay('b', 'wallet', 'capped', 501n, { balancingDebit: true }))), 'LIMIT_EXCEEDED');
+    const ok = one(c, pay('b', 'wallet', 'capped', 501n, { balancingDebit: true, exemptFromCap: true }));
+    assert.equal(ok.status === 'created' && ok.transfer.amount, 501n);
+    // a zero-amount balancing transfer into an account above its cap grows nothing: not refused
+    const z = one(c, pay('z', 'provider', 'capped', 5n, { balancingCredit: true }));
+    assert.equal(code(z), 'created');
+    assert.equal(z.status === 'created' && z.transfer.amount, 0n);
+  });
+
+  test('balancing replays: same input exists with the original amount; other bound or flags conflict', () => {
+    const c = ctx();
+    const t = pay('b', 'wallet', 'provider', 5000n, { balancingDebit: true });
+    assert.equal(code(one(c, t)), 'created');
+    one(c, pay('f', 'float', 'wallet', 9000n));
+    const again = one(c, t);
+    assert.equal(code(again), 'exists');
+    assert.equal(again.status === 'exists' && again.transfer.amount, 1000n);
+    for (const [field, change] of [
+      ['amount', { amount: 1000n }],
+      ['balancingDebit', { balancingDebit: false }],
+      ['balancingCredit', { balancingCredit: true }],
+    ] as const) {
+      const r = one(c, { ...t, ...change } as TransferInput);
+      assert.equal(code(r), 'IDEMPOTENCY_CONFLICT', field);
+      assert.equal(r.status === 'failed' && r.error.data.field, field);
+    }
+    // a zero-amount balancing transfer replays as exists, with 0
+    one(c, pay('z', 'float', 'provider', 5n, { balancingDebit: true }));
+    const z = one(c, pay('z', 'float', 'provider', 5n, { balancingDebit: true }));
+    assert.equal(z.status === 'exists' && z.transfer.amount, 0n);
+  });
+
+  test('balancing inside a linked request sees the earlier transfers; a failure undoes it all', () => {
+    const c = ctx();
+    c.accounts.set('dues', acc('dues', { normalSide: 'debit', creditsMustNotExceedDebits: true }));
+    c.accounts.set('w2', acc('w2', { debitsMustNotExceedCredits: true }));
+    const collect = (id: string, amount: bigint) =>
+      pay(id, 'w2', 'dues', amount, { balancingDebit: true, balancingCredit: true });
+    // a due of 300 recorded and collected from a credit of 200 in the same request
+    const out = run(c, [pay('due', 'dues', 'provider', 300n), pay('in', 'float', 'w2', 200n), collect('col', 1000n)]);
+    assert.deepEqual(out.results[0]!.map(code), ['created', 'created', 'created']);
+    assert.equal(out.transfers[2]!.amount, 200n);
+    // then a credit of 500 collects only the 100 still owed
+    const out2 = run(c, [pay('in2', 'float', 'w2', 500n), collect('col2', 500n)]);
+    assert.equal(out2.transfers[1]!.amount, 100n);
+    assert.deepEqual(
+      [c.accounts.get('dues')!.dp, c.accounts.get('dues')!.cp, c.accounts.get('w2')!.cp],
+      [300n, 300n, 700n],
+    );
+    // a failing later transfer rolls the balancing one back too
+    const before = structuredClone([...c.accounts.values()]);
+    const out3 = run(c, [
+      pay('due2', 'dues', 'provider', 50n),
+      collect('col3', 50n),
+      pay('x', 'w2', 'provider', 10_000n),
+    ]);
+    assert.deepEqual(out3.results[0]!.map(code), [
+      'LINKED_TRANSFER_FAILED',
+      'LINKED_TRANSFER_FAILED',
+      'INSUFFICIENT_FUNDS',
+    ]);
+    assert.deepEqual([...c.accounts.values()], before);
+    assert.equal(c.transfers.has('col3'), false);
+  });
+
+  test('balancing flags: posted transfers only, not reversals, booleans, bound above zero', () => {
+    const c = ctx();
+    one(c, pay('o', 'wallet', 'provider', 10n));
+    one(c, pay('h', 'wallet', 'provider', 10n, { pending: true }));
+    const bad: Array<[TransferInput, string]> = [
+      [pay('x', 'wallet', 'provider', 5n, { pending: true, balancingDebit: true }), 'balancingDebit'],
+      [pay('x', 'provider', 'wallet', 5n, { reversalOf: 'o', balancingCredit: true }), 'balancingCredit'],
+      [{ id: 'x', post: true, pendingId: 'h', kind: 'x', balancingDebit: true } as TransferInput, 'balancingDebit'],
+      [pay('x', 'wallet', 'provider', 5n, { balancingDebit: 1 as unknown as boolean }), 'balancingDebit'],
+      [pay('x', 'wallet', 'provider', 0n, { balancingDebit: true }), 'amount'],
+    ];
+    for (const [input, field] of bad) {
+      const r = one(c, input);
+      assert.equal(code(r), 'INVALID_TRANSFER', field);
+      assert.equal(r.status === 'failed' && r.error.data.field, field, field);
+    }
+  });
+
   test('account not found', () => {
     const c = ctx();
     const r = one(c, pay('t', 'nope', 'wallet', 1n));
