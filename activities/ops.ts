@@ -8,11 +8,13 @@ import {
   ledgerCheckOf,
   ReconciliationStore,
   workflowLiveness,
+  type DuesCheck,
   type HoldCheck,
   type LedgerCheck,
   type ReconciliationRun,
   type SettlementCheck,
 } from '../src/ops/reconciliation';
+import { outstandingDues } from '../src/ops/dues';
 
 export interface OpsDeps {
   db: Db;
@@ -35,6 +37,11 @@ export function createOpsActivities({ db, ledger, temporal }: OpsDeps) {
 
     async reconcileSettlements(): Promise<SettlementCheck> {
       return checkSettlements(db);
+    },
+
+    async reconcileDues(): Promise<DuesCheck> {
+      const dues = await outstandingDues(db, 0);
+      return { users: dues.users, owedPaise: dues.owedPaise.toString() };
     },
 
     /** Stores the run (once per workflow run); a run that found problems is logged at error. */

@@ -1,22 +1,21 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Db } from '../src/db/knex';
-import {
-  LedgerError,
-  providerSettlementAccount,
-  systemAccounts,
-  walletAccountId,
-  type Ledger,
-  type PostedTransferInput,
-  type TransferInput,
-} from '../src/ledger';
+import { duesAccount, LedgerError, type Ledger, type TransferInput } from '../src/ledger';
 import type { ProviderResult } from '../src/providers/recharge/types';
-import { RECHARGE_CLEARING_ACCOUNT } from '../src/recharges/accounts';
 import type { RechargeProviders } from '../src/recharges/providers-port';
 import { commissionLegs } from '../src/recharges/commission';
 import { checkAgainstOperator } from '../src/recharges/operators';
+import {
+  rechargeCapture,
+  rechargeHold,
+  rechargeReference,
+  rechargeRefund,
+  rechargeRelease,
+} from '../src/recharges/postings';
 import type { RechargeStore } from '../src/recharges/store';
 import { rechargeTransferIds as ids } from '../src/recharges/types';
 import type { RechargeWorkflowInput } from '../src/recharges/workflow-api';
+import { withDueCollections } from '../src/wallets/dues';
 import { asActivityFailure } from './failures';
 
 /** Whether another user-facing step may still spend: the KYC gate and anything like it. */
@@ -131,15 +130,7 @@ export function createRechargeActivities(deps: RechargeDeps) {
         throw err;
       }
       try {
-        await ledger.createTransfer({
-          id: ids.hold(input.rechargeId),
-          pending: true,
-          debitAccountId: walletAccountId(input.userId),
-          creditAccountId: RECHARGE_CLEARING_ACCOUNT,
-          amount,
-          kind: 'recharge_hold',
-          reference: `recharge:${input.rechargeId}`,
-        });
+        await ledger.createTransfer(rechargeHold(input.rechargeId, input.userId, amount));
       } catch (err) {
         if (err instanceof LedgerError && err.code === 'INSUFFICIENT_FUNDS') {
           return refuse(input.rechargeId, 'INSUFFICIENT_FUNDS', 'Insufficient wallet balance');
@@ -236,42 +227,12 @@ export function createRechargeActivities(deps: RechargeDeps) {
         op?.kind ?? 'prepaid',
         amount,
       );
-      const reference = `recharge:${id}`;
       const withheld = new Set<string>();
       for (;;) {
-        const batch: TransferInput[] = [
-          { id: ids.capture(id), post: true, pendingId: ids.hold(id), kind: 'recharge_capture', reference },
-          {
-            id: ids.settle(id),
-            debitAccountId: RECHARGE_CLEARING_ACCOUNT,
-            creditAccountId: providerSettlementAccount(input.provider),
-            amount,
-            kind: 'recharge_settle',
-            reference,
-          },
-        ];
-        for (const leg of legs) {
-          if (withheld.has(leg.userId)) continue;
-          batch.push({
-            id: ids.commission(id, leg.userId),
-            debitAccountId: systemAccounts.commissionExpense,
-            creditAccountId: walletAccountId(leg.userId),
-            amount: leg.net,
-            kind: 'commission',
-            reference,
-            metadata: { role: leg.role, gross: leg.gross.toString(), tds: leg.tds.toString() },
-          });
-          if (leg.tds > 0n) {
-            batch.push({
-              id: ids.tds(id, leg.userId),
-              debitAccountId: systemAccounts.commissionExpense,
-              creditAccountId: systemAccounts.tdsPayable,
-              amount: leg.tds,
-              kind: 'tds',
-              reference,
-            });
-          }
-        }
+        const batch = await withDueCollections(
+          ledger,
+          rechargeCapture({ rechargeId: id, amount, provider: input.provider, legs, withheld }),
+        );
         const results = await ledger.createTransfers(batch);
         const failed = results.filter((r) => r.status === 'failed');
         if (failed.length === 0) break;
@@ -309,13 +270,7 @@ export function createRechargeActivities(deps: RechargeDeps) {
       note: string;
     }): Promise<void> {
       try {
-        await ledger.createTransfer({
-          id: ids.release(input.rechargeId),
-          void: true,
-          pendingId: ids.hold(input.rechargeId),
-          kind: 'recharge_release',
-          reference: `recharge:${input.rechargeId}`,
-        });
+        await ledger.createTransfer(rechargeRelease(input.rechargeId));
       } catch (err) {
         throw asActivityFailure(err);
       }
@@ -327,41 +282,30 @@ export function createRechargeActivities(deps: RechargeDeps) {
       });
     },
 
-    /**
-     * A success later undone (operator reversal, upheld dispute): refund the user and claw back
-     * every commission and TDS leg, as reversing transfers in one linked batch, exactly once.
-     */
-    async reverseRecharge(input: { rechargeId: string; note: string }): Promise<void> {
-      const reference = `recharge:${input.rechargeId}`;
-      const posted = (await ledger.transfersByReference(reference)).filter(
-        (t) => (t.type === 'posted' || t.type === 'post') && t.reversalOf === null && t.kind !== 'recharge_hold',
-      );
-      const batch: PostedTransferInput[] = posted
-        .filter((t) => !t.id.endsWith(':reversal'))
-        .map((t) => ({
-          id: ids.reversal(t.id),
-          debitAccountId: t.creditAccountId,
-          creditAccountId: t.debitAccountId,
-          amount: t.amount,
-          kind: `${t.kind}_reversal`,
-          reference,
-          reversalOf: t.id,
-        }));
-      // Refund first so the user's own claw-back is covered by it.
-      batch.sort((a, b) => rank(a.kind) - rank(b.kind));
-      const results = await ledger.createTransfers(batch);
-      const failed = results.find((r) => r.status === 'failed');
-      if (failed && failed.status === 'failed') {
-        throw ApplicationFailure.nonRetryable(
-          `reversal of ${input.rechargeId} failed at ${failed.id}: ${failed.error.message}`,
-          failed.error.code,
-        );
-      }
-      await recharges.changeStatus(input.rechargeId, { status: 'reversed', note: input.note });
-    },
+    refundRecharge,
+    /** The name reversals started before the reversal-requests-by-signal patch still call. */
+    reverseRecharge: refundRecharge,
   };
-}
 
-function rank(kind: string): number {
-  return ['recharge_settle_reversal', 'recharge_capture_reversal'].includes(kind) ? 0 : 1;
+  /**
+   * Undoes a captured recharge (its provider confirmed the subscriber did not keep it): the
+   * refund, which depends on nobody's balance and no cap, then each commission clawed back as a
+   * due of its earner, collected from its wallet as far as the wallet goes. Every transfer is
+   * idempotent by id, so a retry, a second trigger or a reset refunds once.
+   */
+  async function refundRecharge(input: { rechargeId: string; note: string }): Promise<void> {
+    const posted = await ledger.transfersByReference(rechargeReference(input.rechargeId));
+    const plan = rechargeRefund(input.rechargeId, posted);
+    await postAll(await withDueCollections(ledger, plan.refund));
+    for (const clawback of plan.clawbacks) {
+      await ledger.createAccounts([duesAccount(clawback.debtor)]);
+      await postAll(clawback.transfers);
+    }
+    await recharges.changeStatus(input.rechargeId, { status: 'reversed', note: input.note });
+  }
+
+  async function postAll(batch: TransferInput[]): Promise<void> {
+    const failed = (await ledger.createTransfers(batch)).find((r) => r.status === 'failed');
+    if (failed?.status === 'failed') throw asActivityFailure(failed.error);
+  }
 }

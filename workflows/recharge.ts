@@ -1,6 +1,7 @@
 import {
   allHandlersFinished,
   condition,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -24,6 +25,7 @@ import {
 import type { RechargeStatus } from '../src/recharges/types';
 import { searchAttributes } from '../src/temporal/search-attributes';
 import type { Notification } from '../activities/notifications';
+import { confirmAndRefund } from './refund';
 
 // Database-only steps run as local activities: no extra history events, no task-queue round
 // trip. Each is idempotent, so a worker dying mid-step just runs it again.
@@ -81,7 +83,7 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
     rejection: null,
   };
   let screened = false;
-  const inbox: Inbox = { checkNow: false };
+  const inbox: Inbox = { answers: [], checkNow: false };
 
   const setStatus = (status: RechargeStatus) => {
     state.status = status;
@@ -97,10 +99,13 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
     await condition(() => screened && (!untilFinal || isFinal()));
     return state;
   });
-  // Callbacks may repeat or arrive out of order: only a final answer from the provider that has
-  // the recharge counts, and only the first.
+  // Callbacks may repeat or arrive out of order: only final answers from the provider that has
+  // the recharge, about its own transaction, count; each is kept, in order, to be acted on.
   setHandler(providerUpdateSignal, (u: ProviderUpdate) => {
-    if (!inbox.callback && u.provider === state.provider && outcomeOf(u.result, 'callback')) inbox.callback = u;
+    if (u.provider !== state.provider || !outcomeOf(u.result, 'callback')) return;
+    const txnId = 'providerTxnId' in u.result ? u.result.providerTxnId : null;
+    if (state.providerTxnId && txnId && txnId !== state.providerTxnId) return;
+    inbox.answers.push(u);
   });
   setHandler(resolveSignal, (r: Resolution) => {
     if (!inbox.resolution && !isFinal()) inbox.resolution = r;
@@ -146,15 +151,55 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
     setStatus('failed');
   }
   await notify(input, state);
-  await condition(allHandlersFinished);
+  // Answers that came after the outcome (success then reversed, during settlement or just
+  // before closing) are acted on here. Checked right before returning, in the same workflow
+  // task: one that arrives later fails the completion and is handled on the next task; once
+  // the workflow has closed, the API sends it to the reversal workflow instead.
+  for (;;) {
+    await condition(allHandlersFinished);
+    const later = inbox.answers.shift();
+    if (!later) break;
+    if (!patched('act-on-every-final-answer')) continue;
+    await actOnLaterAnswer(input, state, later);
+  }
   return state;
 }
 
 /** What signals have delivered, read by the waiting loop. */
 interface Inbox {
-  callback?: ProviderUpdate;
+  /** Final answers from the provider holding the recharge, oldest first, not yet acted on. */
+  answers: ProviderUpdate[];
   resolution?: Resolution;
   checkNow: boolean;
+}
+
+/**
+ * A final answer after the recharge was settled: a reversal of a success is confirmed with the
+ * provider and refunded; a success after the amount was released is noted for support (the
+ * subscriber has the recharge but the wallet got its money back).
+ */
+async function actOnLaterAnswer(input: RechargeWorkflowInput, state: RechargeState, u: ProviderUpdate): Promise<void> {
+  const r = u.result;
+  if (state.status === 'success' && (r.status === 'reversed' || r.status === 'failed')) {
+    const refund = await confirmAndRefund({
+      rechargeId: input.rechargeId,
+      provider: u.provider,
+      trigger: 'provider',
+      reason: r.message ?? r.status,
+      by: u.provider,
+    });
+    if (refund.reversed) {
+      state.status = 'reversed';
+      upsertSearchAttributes([{ key: searchAttributes.rechargeStatus, value: 'reversed' }]);
+      await notify(input, state);
+    }
+  } else if (state.status === 'failed' && r.status === 'success') {
+    await db.noteRecharge({
+      rechargeId: input.rechargeId,
+      status: 'failed',
+      note: `late success from ${u.provider} after the amount was released: needs review`,
+    });
+  }
 }
 
 /** Submit, fail over, then wait for a final answer; ends with an outcome to settle. */
@@ -184,6 +229,9 @@ async function route(
     }
     state.provider = sent.provider;
     const r = sent.result;
+    state.providerTxnId = 'providerTxnId' in r ? r.providerTxnId : null;
+    // An answer from a provider we have failed over from is about a recharge it does not hold.
+    inbox.answers = inbox.answers.filter((a) => a.provider === sent.provider);
     if (r.status === 'unavailable' || (r.status === 'failed' && r.fault === 'provider')) {
       tried.push(sent.provider);
       continue; // the provider's trouble, not the subscriber's: next provider
@@ -199,12 +247,12 @@ async function route(
   // A durable timer bounds the whole wait; the polls run on their own schedule inside it.
   void sleep(input.policy.maxPendingSeconds * 1000).then(() => (expired = true));
   const schedule = input.policy.pollScheduleSeconds.length ? input.policy.pollScheduleSeconds : [30];
-  const heard = () => inbox.callback !== undefined || inbox.resolution !== undefined;
+  const heard = () => inbox.answers.length > 0 || inbox.resolution !== undefined;
   for (let i = 0; !expired; i++) {
     const waitMs = schedule[Math.min(i, schedule.length - 1)]! * 1000;
     await condition(() => heard() || inbox.checkNow || expired, waitMs);
     if (inbox.resolution) return resolved(inbox.resolution);
-    if (inbox.callback) return outcomeOf(inbox.callback.result, `${inbox.callback.provider} callback`)!;
+    if (inbox.answers.length) return firstAnswer(inbox);
     if (expired) break;
     inbox.checkNow = false;
     const polled = outcomeOf(
@@ -222,9 +270,12 @@ async function route(
   });
   // The money stays held until support resolves it, or the provider finally calls back.
   await condition(heard);
-  return inbox.resolution
-    ? resolved(inbox.resolution)
-    : outcomeOf(inbox.callback!.result, `${inbox.callback!.provider} callback`)!;
+  return inbox.resolution ? resolved(inbox.resolution) : firstAnswer(inbox);
+}
+
+function firstAnswer(inbox: Inbox): Outcome {
+  const u = inbox.answers.shift()!;
+  return outcomeOf(u.result, `${u.provider} callback`)!;
 }
 
 function resolved(r: Resolution): Outcome {
@@ -237,10 +288,13 @@ function resolved(r: Resolution): Outcome {
 /** SMS and email in their own workflows: an outage there never holds up money. */
 async function notify(input: RechargeWorkflowInput, state: RechargeState): Promise<void> {
   const rupees = `₹${BigInt(input.amountPaise) / 100n}.${String(BigInt(input.amountPaise) % 100n).padStart(2, '0')}`;
+  const what = `Recharge of ${rupees} for ${input.operator} ${input.subscriber}`;
   const text =
     state.status === 'success'
-      ? `Recharge of ${rupees} for ${input.operator} ${input.subscriber} succeeded. Ref ${state.operatorRef ?? input.rechargeId}.`
-      : `Recharge of ${rupees} for ${input.operator} ${input.subscriber} failed; the amount is back in your wallet.`;
+      ? `${what} succeeded. Ref ${state.operatorRef ?? input.rechargeId}.`
+      : state.status === 'reversed'
+        ? `${what} was reversed by the operator; the amount is back in your wallet.`
+        : `${what} failed; the amount is back in your wallet.`;
   const messages: Notification[] = [];
   if (input.notify?.mobile) messages.push({ channel: 'sms', to: input.notify.mobile, body: text });
   if (input.notify?.email) {

@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { reconciliationRunOf, type ReconciliationInput, type ReconciliationRun } from '../src/ops/reconciliation-run';
 
@@ -7,15 +7,16 @@ const { reconcileLedger } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   retry: { initialInterval: '10 seconds', maximumAttempts: 3 },
 });
-const { reconcileHolds, reconcileSettlements, recordReconciliation, startNotifications } = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
-});
+const { reconcileDues, reconcileHolds, reconcileSettlements, recordReconciliation, startNotifications } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
+  });
 
 /**
  * The proof of the books, run by the `reconciliation-hourly` schedule (or on demand): the ledger's
  * invariants, outstanding holds against live recharges, provider settlement accounts against the
- * recharges each provider confirmed. The run is stored; problems alert operations by email (in
+ * recharges each provider confirmed, and the dues users still owe. The run is stored; problems alert operations by email (in
  * its own notification workflow, so a mail outage does not hold this one up) besides the error
  * log and the metric.
  */
@@ -24,6 +25,7 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
   const ledger = await reconcileLedger();
   const holds = await reconcileHolds();
   const settlements = await reconcileSettlements();
+  const dues = patched('reconcile-dues') ? await reconcileDues() : undefined;
   const run = await recordReconciliation(
     reconciliationRunOf({
       runId: info.runId,
@@ -33,6 +35,7 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
       ledger,
       holds,
       settlements,
+      dues,
     }),
   );
   if (!run.ok) {

@@ -1,13 +1,45 @@
 import {
   ApplicationFailure,
+  patched,
   proxyActivities,
   proxyLocalActivities,
+  setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ReversalWorkflowInput } from '../src/recharges/workflow-api';
+import { reversalRequestSignal, type ReversalRequest, type ReversalWorkflowInput } from '../src/recharges/workflow-api';
 import { searchAttributes } from '../src/temporal/search-attributes';
+import { confirmAndRefund, type RefundOutcome } from './refund';
 
+export type ReversalResult = RefundOutcome;
+
+/**
+ * Undoes a successful recharge when its provider confirms that the subscriber did not keep it:
+ * the provider reported a reversal, or a user disputed it. Requests arrive as signals (with
+ * signal-with-start, workflow id `reversal-<rechargeId>`, id reuse allowed), so one made while
+ * another is being checked waits its turn and one made after a not-upheld dispute starts a new
+ * run; the refund is posted at most once whatever runs (ledger transfer ids).
+ */
+export async function reversalWorkflow(input: ReversalWorkflowInput): Promise<ReversalResult> {
+  if (!patched('reversal-requests-by-signal')) return reverseAsFirstReleased(input);
+  const requests: ReversalRequest[] = [];
+  setHandler(reversalRequestSignal, (r) => void requests.push(r));
+  let outcome: ReversalResult = { reversed: false, note: 'no request' };
+  // Checked right before returning, in the same workflow task: a request that arrives later
+  // fails the completion and is handled here on the next task.
+  while (requests.length > 0) {
+    outcome = await confirmAndRefund(requests.shift()!);
+    if (outcome.reversed) break; // anything still queued is answered by the refund
+  }
+  upsertSearchAttributes([
+    { key: searchAttributes.rechargeStatus, value: outcome.reversed ? 'reversed' : 'reversal_not_upheld' },
+  ]);
+  return outcome;
+}
+
+// The reversal as first released: started once per recharge, trusting a provider's reversal
+// without a status check and posting refund and claw-backs all or nothing. Kept only so that
+// reversals started before the patch replay and finish as they began.
 const db = proxyLocalActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
@@ -17,17 +49,7 @@ const provider = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
-export interface ReversalResult {
-  reversed: boolean;
-  note: string;
-}
-
-/**
- * Undoes a successful recharge: the provider reported a reversal, or a dispute is upheld by a
- * status check. Refund and commission claw-backs are reversing ledger transfers, each posted at
- * most once (workflow id `reversal-<rechargeId>`, transfer ids derived from the originals).
- */
-export async function reversalWorkflow(input: ReversalWorkflowInput): Promise<ReversalResult> {
+async function reverseAsFirstReleased(input: ReversalWorkflowInput): Promise<ReversalResult> {
   if (input.trigger === 'dispute') {
     const check = await provider.checkRechargeStatus({ rechargeId: input.rechargeId, provider: input.provider });
     const upheld = check.status === 'failed' || check.status === 'reversed' || check.status === 'not_found';
@@ -44,7 +66,6 @@ export async function reversalWorkflow(input: ReversalWorkflowInput): Promise<Re
   try {
     await db.reverseRecharge({ rechargeId: input.rechargeId, note });
   } catch (err) {
-    // Typically an upline that has already spent its commission: support settles it by hand.
     upsertSearchAttributes([{ key: searchAttributes.rechargeStatus, value: 'reversal_blocked' }]);
     throw ApplicationFailure.nonRetryable(`reversal of ${input.rechargeId} could not be posted`, 'REVERSAL_BLOCKED', {
       cause: String(err),

@@ -29,7 +29,7 @@ export const userSchema = z.object({
   id: z.string(),
   role: z.enum(roles),
   name: z.string(),
-  mobile: z.string(),
+  mobile: z.string().nullable().describe('null only for an admin without a sign-in mobile (the bootstrap admin)'),
   email: z.string().nullable(),
   parentId: z.string().nullable(),
   status: z.enum(['active', 'suspended']),
@@ -46,6 +46,9 @@ export const walletSchema = z.object({
   balance: money,
   held: money,
   available: money,
+  dues: money.describe(
+    'Owed to the platform (commissions clawed back after they were spent); collected from the next credits',
+  ),
 });
 
 export const statementItemSchema = z.object({

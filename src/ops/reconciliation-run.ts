@@ -47,6 +47,11 @@ export interface SettlementCheck {
   mismatches: Mismatch[];
 }
 
+export interface DuesCheck {
+  users: number;
+  owedPaise: string;
+}
+
 export interface ReconciliationRun {
   id: string;
   workflowId: string;
@@ -58,6 +63,8 @@ export interface ReconciliationRun {
     ledger: Omit<LedgerCheck, 'mismatches'> & { violations: number };
     holds: Omit<HoldCheck, 'mismatches'>;
     settlements: { providers: ProviderSettlement[] };
+    /** Outstanding dues, counted until paid (not a mismatch: a due is owed money on the books). */
+    dues?: DuesCheck;
   };
   mismatches: Mismatch[];
 }
@@ -81,6 +88,7 @@ export function reconciliationRunOf(input: {
   ledger: LedgerCheck;
   holds: HoldCheck;
   settlements: SettlementCheck;
+  dues?: DuesCheck;
 }): Omit<ReconciliationRun, 'finishedAt'> {
   const mismatches = [...input.ledger.mismatches, ...input.holds.mismatches, ...input.settlements.mismatches];
   const { mismatches: _l, ...ledger } = input.ledger;
@@ -95,6 +103,7 @@ export function reconciliationRunOf(input: {
       ledger: { ...ledger, violations: input.ledger.mismatches.length },
       holds,
       settlements: { providers: input.settlements.providers },
+      ...(input.dues ? { dues: input.dues } : {}),
     },
     mismatches,
   };

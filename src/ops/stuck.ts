@@ -8,6 +8,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import { rechargeTransferIds } from '../recharges/types';
 import { reversalWorkflowId } from '../recharges/workflow-api';
+import { outstandingDues, type DuesSummary } from './dues';
 import type { ReconciliationRun, ReconciliationStore } from './reconciliation';
 
 /** Why an item needs a person; docs/RUNBOOK.md has a section for each. */
@@ -47,6 +48,8 @@ export interface StuckReport {
   undescribed: number;
   /** The latest reconciliation run, when it found problems. */
   reconciliation: ReconciliationRun | null;
+  /** Users owing the platform clawed-back commissions, collected from their next credits. */
+  dues: DuesSummary;
 }
 
 /** A pending activity that has failed this many times is reported (its retries go on). */
@@ -196,6 +199,7 @@ export class StuckFinder {
       ),
       undescribed: rows.length - described.length,
       reconciliation: latest && !latest.ok ? latest : null,
+      dues: await outstandingDues(this.db),
     };
   }
 

@@ -3,6 +3,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   type Client,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import type { Config } from '../config';
 import { AppError, notFound } from '../errors';
@@ -19,11 +20,12 @@ import {
   outcomeUpdate,
   providerUpdateSignal,
   resolveSignal,
+  reversalRequestSignal,
   reversalWorkflowId,
   type RechargePolicy,
   type RechargeWorkflowInput,
   type Resolution,
-  type ReversalWorkflowInput,
+  type ReversalRequest,
 } from './workflow-api';
 
 export interface NewRecharge {
@@ -137,20 +139,20 @@ export class RechargeService {
   }
 
   /**
-   * A dispute: on a success, a reversal workflow asks the provider and refunds if the recharge
-   * in fact failed; on a recharge still waiting, it asks the provider now.
+   * A dispute: on a success, the reversal workflow asks the provider and refunds if the recharge
+   * in fact failed; on a recharge still waiting, the recharge workflow asks the provider now.
    */
   async dispute(caller: Caller, id: string, reason: string): Promise<Recharge> {
     const recharge = await this.visible(caller, id);
     if (caller.role === 'support')
       throw new AppError('FORBIDDEN', 'Support resolves recharges; it does not dispute them');
     if (recharge.status === 'success') {
-      await this.startReversal(
+      await this.requestReversal(
         { rechargeId: id, provider: recharge.provider!, trigger: 'dispute', reason, by: caller.id },
         recharge,
       );
     } else if (openStatuses.includes(recharge.status)) {
-      await this.temporal.workflow.getHandle(recharge.workflowId).signal(checkNowSignal);
+      await this.signalOpen(recharge, (h) => h.signal(checkNowSignal));
     } else {
       throw new AppError('CONFLICT', `This recharge is already ${recharge.status}; its amount is back in the wallet`);
     }
@@ -171,7 +173,7 @@ export class RechargeService {
       );
     }
     const handle = this.temporal.workflow.getHandle(recharge.workflowId);
-    await handle.signal(resolveSignal, { ...r, by: caller.id });
+    await this.signalOpen(recharge, (h) => h.signal(resolveSignal, { ...r, by: caller.id }));
     try {
       const update = await handle.startUpdate(outcomeUpdate, {
         args: [{ untilFinal: true }],
@@ -189,33 +191,36 @@ export class RechargeService {
   }
 
   /**
-   * A provider callback, already verified and parsed. While the recharge waits it goes to its
-   * workflow; a reversal of a success starts the reversal workflow; anything else is noted.
+   * A provider callback, already verified and parsed. Only the provider holding the recharge is
+   * heard. While the recharge workflow runs, it gets every final answer and acts on each in
+   * order; once it has closed, a reversal of a success goes to the reversal workflow (which
+   * confirms it with the provider before any money moves) and a late success is flagged.
    */
   async providerCallback(provider: string, clientRef: string, result: ProviderResult): Promise<string> {
     const recharge = await this.store.get(clientRef);
     if (!recharge) throw notFound('Recharge');
-    if (openStatuses.includes(recharge.status)) {
-      try {
-        await this.temporal.workflow.getHandle(recharge.workflowId).signal(providerUpdateSignal, { provider, result });
-        return 'forwarded';
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
+    if (recharge.provider !== provider) {
+      this.log.warn(
+        { rechargeId: clientRef, provider, holder: recharge.provider },
+        'callback from a provider that does not hold the recharge',
+      );
+      return 'ignored';
+    }
+    const final = result.status === 'success' || result.status === 'failed' || result.status === 'reversed';
+    if (!final) return 'ignored';
+    try {
+      await this.temporal.workflow.getHandle(recharge.workflowId).signal(providerUpdateSignal, { provider, result });
+      return 'forwarded';
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
     const now = (await this.store.get(clientRef))!;
     if (now.status === 'success' && (result.status === 'reversed' || result.status === 'failed')) {
-      await this.startReversal(
-        {
-          rechargeId: clientRef,
-          provider,
-          trigger: 'provider',
-          reason: ('message' in result && result.message) || result.status,
-          by: provider,
-        },
+      await this.requestReversal(
+        { rechargeId: clientRef, provider, trigger: 'provider', reason: result.message ?? result.status, by: provider },
         now,
       );
-      return 'reversal_started';
+      return 'reversal_requested';
     }
     if (now.status === 'failed' && result.status === 'success') {
       // The subscriber got the recharge after we refunded: money is out of step with the
@@ -236,24 +241,36 @@ export class RechargeService {
     }
   }
 
-  private async startReversal(input: ReversalWorkflowInput, recharge: Recharge): Promise<void> {
+  /**
+   * Sends a reversal request to the recharge's reversal workflow, starting a new run when none is
+   * running: a request never waits on, nor is swallowed by, an earlier one that was not upheld.
+   */
+  private async requestReversal(request: ReversalRequest, recharge: Recharge): Promise<void> {
+    await this.temporal.workflow.signalWithStart('reversalWorkflow', {
+      workflowId: reversalWorkflowId(request.rechargeId),
+      taskQueue: this.config.temporal.taskQueue,
+      args: [request],
+      signal: reversalRequestSignal,
+      signalArgs: [request],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [
+        { key: searchAttributes.rechargeStatus, value: 'reversing' },
+        { key: searchAttributes.userId, value: recharge.userId },
+        { key: searchAttributes.operator, value: recharge.operator },
+        { key: searchAttributes.provider, value: request.provider },
+        { key: searchAttributes.amountPaise, value: Number(recharge.amount) },
+      ],
+    });
+  }
+
+  /** Signals the recharge's workflow; one that has already closed is a conflict, not an error. */
+  private async signalOpen(recharge: Recharge, send: (h: WorkflowHandle) => Promise<void>): Promise<void> {
     try {
-      await this.temporal.workflow.start('reversalWorkflow', {
-        workflowId: reversalWorkflowId(input.rechargeId),
-        taskQueue: this.config.temporal.taskQueue,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: searchAttributes.rechargeStatus, value: 'reversing' },
-          { key: searchAttributes.userId, value: recharge.userId },
-          { key: searchAttributes.operator, value: recharge.operator },
-          { key: searchAttributes.provider, value: input.provider },
-          { key: searchAttributes.amountPaise, value: Number(recharge.amount) },
-        ],
-      });
+      await send(this.temporal.workflow.getHandle(recharge.workflowId));
     } catch (err) {
-      // One reversal per recharge: a repeated callback or dispute finds it already running or done.
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      const now = (await this.store.get(recharge.id))!;
+      throw new AppError('CONFLICT', `This recharge is ${now.status} and its workflow has finished; nothing to change`);
     }
   }
 }

@@ -58,4 +58,7 @@ export const rechargeTransferIds = {
   commission: (id: string, userId: string) => `${id}:commission:${userId}`,
   tds: (id: string, userId: string) => `${id}:tds:${userId}`,
   reversal: (transferId: string) => `${transferId}:reversal`,
+  /** A commission taken back as a due of its earner, and the collection of that due. */
+  clawback: (commissionId: string) => `${commissionId}:clawback`,
+  clawbackCollection: (commissionId: string) => `${commissionId}:clawback:collect`,
 };

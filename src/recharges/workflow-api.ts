@@ -29,6 +29,8 @@ export interface RechargeState {
   provider: string | null;
   operatorRef: string | null;
   failureReason: string | null;
+  /** The provider's own id for the recharge, once it gave one: callbacks must carry the same. */
+  providerTxnId?: string | null;
   /** Set when screening refused the recharge: the contract error code. */
   rejection: { code: string; message: string } | null;
 }
@@ -57,14 +59,24 @@ export const resolveSignal = defineSignal<[Resolution]>('resolve');
 export const checkNowSignal = defineSignal<[]>('checkNow');
 export const rechargeStateQuery = defineQuery<RechargeState>('status');
 
-export interface ReversalWorkflowInput {
+/** A request to undo a captured recharge: a provider's reversal, or a user's dispute. */
+export interface ReversalRequest {
   rechargeId: string;
-  /** The provider that fulfilled the recharge. */
+  /** The provider that holds the recharge: the one asked to confirm. */
   provider: string;
   trigger: 'provider' | 'dispute';
   reason: string;
   /** Who raised it: a user id, or the provider's name. */
   by: string;
 }
+
+/** The reversal workflow's input: the request it was started for. */
+export type ReversalWorkflowInput = ReversalRequest;
+
+/**
+ * Every request, the first included, reaches the reversal workflow as this signal (sent with
+ * signal-with-start), so a request made while one is being checked is queued, never lost.
+ */
+export const reversalRequestSignal = defineSignal<[ReversalRequest]>('reversalRequest');
 
 export const reversalWorkflowId = (rechargeId: string) => `reversal-${rechargeId}`;

@@ -7,6 +7,7 @@ import { isBelow } from '../users/hierarchy';
 import { findUser } from '../users/store';
 import type { Caller, User } from '../users/types';
 import type { UserService } from '../users/service';
+import { duesOutstanding, withDueCollections } from './dues';
 
 export interface WalletView {
   userId: string;
@@ -14,6 +15,8 @@ export interface WalletView {
   balance: bigint;
   held: bigint;
   available: bigint;
+  /** Owed to the platform (commissions clawed back after they were spent): taken from the next credits. */
+  dues: bigint;
 }
 
 export interface TransferRequest {
@@ -54,8 +57,11 @@ export class WalletService {
   async wallet(caller: Caller, userId: string): Promise<WalletView> {
     const user = await this.users.visible(caller, userId);
     if (user.role === 'support') throw notFound('Wallet');
-    const b = await this.ledger.balance(walletAccountId(user.id));
-    return { userId: user.id, currency: 'INR', balance: b.posted, held: b.held, available: b.available };
+    const [b, dues] = await Promise.all([
+      this.ledger.balance(walletAccountId(user.id)),
+      duesOutstanding(this.ledger, user.id),
+    ]);
+    return { userId: user.id, currency: 'INR', balance: b.posted, held: b.held, available: b.available, dues };
   }
 
   async statement(caller: Caller, userId: string, q: StatementQuery) {
@@ -104,15 +110,21 @@ export class WalletService {
     // funds, which a pending re-KYC of the downline must not trap.
     if (direction === 'down') await assertKycAllowsSpend(this.db, from.id);
 
-    const t = await this.ledger.createTransfer({
-      id: `xfer:${caller.id}:${keyDigest(idempotencyKey)}`,
-      debitAccountId: walletAccountId(from.id),
-      creditAccountId: walletAccountId(to.id),
-      amount: req.amount,
-      kind: direction === 'down' ? 'downline_credit' : 'upline_pull',
-      reference: `transfer:${from.id}:${to.id}`,
-      metadata: { by: caller.id, ...(req.note ? { note: req.note } : {}) },
-    });
+    const [result] = await this.ledger.createTransfers(
+      await withDueCollections(this.ledger, [
+        {
+          id: `xfer:${caller.id}:${keyDigest(idempotencyKey)}`,
+          debitAccountId: walletAccountId(from.id),
+          creditAccountId: walletAccountId(to.id),
+          amount: req.amount,
+          kind: direction === 'down' ? 'downline_credit' : 'upline_pull',
+          reference: `transfer:${from.id}:${to.id}`,
+          metadata: { by: caller.id, ...(req.note ? { note: req.note } : {}) },
+        },
+      ]),
+    );
+    if (result!.status === 'failed') throw result!.error;
+    const t = result!.transfer;
     return {
       id: t.id,
       status: 'completed',

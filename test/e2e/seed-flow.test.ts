@@ -56,9 +56,9 @@ test('seed flow: admin funds a distributor, the distributor funds its retailer, 
   assert.equal(a2.body.status, 'completed');
 
   const dw = await distApi.get(`/v1/wallets/${distId}`);
-  assert.deepEqual(dw.body, { userId: distId, currency: 'INR', balance: 400000, held: 0, available: 400000 });
+  assert.deepEqual(dw.body, { userId: distId, currency: 'INR', balance: 400000, held: 0, available: 400000, dues: 0 });
   const rw = await retApi.get(`/v1/wallets/${retId}`);
-  assert.deepEqual(rw.body, { userId: retId, currency: 'INR', balance: 100000, held: 0, available: 100000 });
+  assert.deepEqual(rw.body, { userId: retId, currency: 'INR', balance: 100000, held: 0, available: 100000, dues: 0 });
 
   const report = await new Ledger(db).verify();
   assert.equal(report.ok, true, JSON.stringify(report.violations));

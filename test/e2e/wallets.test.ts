@@ -64,6 +64,7 @@ describe('GET /v1/wallets/:userId', () => {
       balance: 12_345,
       held: 0,
       available: 12_345,
+      dues: 0,
     });
     // A hold (as a recharge makes) shows as held and limits what can be moved.
     const holdId = `test:${uniq()}:hold`;
@@ -81,6 +82,7 @@ describe('GET /v1/wallets/:userId', () => {
       balance: 12_345,
       held: 10_000,
       available: 2_345,
+      dues: 0,
     });
     expectError(await transfer(dist.api, r.id, dist.id, 2_346), 422, 'INSUFFICIENT_FUNDS');
     assert.equal((await transfer(dist.api, r.id, dist.id, 2_345)).status, 201);
@@ -91,6 +93,7 @@ describe('GET /v1/wallets/:userId', () => {
       balance: 10_000,
       held: 0,
       available: 10_000,
+      dues: 0,
     });
   });
 

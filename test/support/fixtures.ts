@@ -45,19 +45,20 @@ export async function fundedRetailer(admin: ApiClient, retailerPaise: number): P
 }
 
 export async function balanceOf(api: ApiClient, userId: string) {
-  const w = await api.get<{ balance: number; held: number; available: number }>(`/v1/wallets/${userId}`);
+  const w = await api.get<{ balance: number; held: number; available: number; dues: number }>(`/v1/wallets/${userId}`);
   assert.equal(w.status, 200, JSON.stringify(w.body));
   return w.body;
 }
 
-/** The retailer's wallet to the paisa: balance, held, and available = balance - held. */
-export async function expectWallet(n: Network, balance: number, held = 0): Promise<void> {
+/** The retailer's wallet to the paisa: balance, held, available = balance - held, and dues owed. */
+export async function expectWallet(n: Network, balance: number, held = 0, dues = 0): Promise<void> {
   assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
     userId: n.retailerId,
     currency: 'INR',
     balance,
     held,
     available: balance - held,
+    dues,
   });
 }
 

@@ -89,6 +89,13 @@ export function opsRoutes({ router, registry, deps }: RouteContext): void {
             items: z.array(stuckItemSchema),
             undescribed: z.number().int(),
             reconciliation: reconciliationSchema.nullable().describe('the latest reconciliation, when it failed'),
+            dues: z
+              .object({
+                users: z.number().int(),
+                owedPaise: money,
+                items: z.array(z.object({ userId: z.string(), owedPaise: money, since: time })),
+              })
+              .describe('users owing clawed-back commissions (largest first), collected from their next credits'),
           }),
         },
       },
