@@ -7,14 +7,16 @@ import { testDb, uniq } from '../../support/db';
 
 /**
  * Property: random operations (posted transfers, holds, posts, voids, replays, conflicting
- * replays, invalid and linked transfers), run concurrently from four Ledger instances with their
+ * replays, invalid and linked transfers, transfers exempt from caps, balancing transfers, dues
+ * recorded and collected, alone and in linked batches after a credit), run concurrently from four Ledger instances with their
  * own connection pools, always leave the database equal to a simple in-memory model, with each
  * outcome explained by the model, and verify() clean.
  *
  * Operations of one round run concurrently (so their order is unknown); the model is updated
  * from the outcomes, which must be plausible: a transfer may fail for funds/limits only where the
  * model says it could; deterministic errors must always occur; of several resolutions of one hold
- * exactly one wins.
+ * exactly one wins; an exempt transfer is never refused by a cap; a balancing transfer moves at most
+ * its bound, and less only if it left its clamped account with nothing more to give or take.
  */
 
 const WALLETS = 6;
@@ -22,7 +24,10 @@ const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint'
 type Acc = { dp: bigint; cp: bigint; dpe: bigint; cpe: bigint };
 
 type Op =
-  | { t: 'transfer'; from: number; to: number; amount: number; pending: boolean }
+  | { t: 'transfer'; from: number; to: number; amount: number; pending: boolean; exempt: boolean }
+  | { t: 'balance'; from: number; to: number; amount: number; exempt: boolean }
+  | { t: 'due'; amount: number }
+  | { t: 'collect'; wallet: number; amount: number; credit: number }
   | { t: 'post'; hold: number; partial: number }
   | { t: 'void'; hold: number }
   | { t: 'dup'; ref: number }
@@ -30,8 +35,12 @@ type Op =
   | { t: 'bad'; which: 'missing' | 'zero' | 'self' }
   | { t: 'linked'; legs: Array<{ from: number; to: number; amount: number }> };
 
-// account indexes: 0 = source (float, unflagged), 1 = sink (provider), 2.. = wallets
+// account indexes: 0 = source (float, unflagged), 1 = sink (provider), 2.. = wallets, then the
+// dues account (debit-normal, credits must not exceed debits), used by due/collect only
 const accIdx = fc.integer({ min: 0, max: WALLETS + 1 });
+const walletIdx = fc.integer({ min: 2, max: WALLETS + 1 });
+const DUES = WALLETS + 2;
+const rarely = fc.integer({ min: 0, max: 3 }).map((x) => x === 0);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 6,
@@ -41,6 +50,29 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       to: accIdx,
       amount: fc.integer({ min: 1, max: 900 }),
       pending: fc.boolean(),
+      exempt: rarely,
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('balance' as const),
+      // credit-normal accounts (the sink, unflagged, may be negative: it then gives 0)
+      from: fc.integer({ min: 1, max: WALLETS + 1 }),
+      to: accIdx,
+      amount: fc.integer({ min: 1, max: 4_000 }),
+      exempt: rarely,
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('due' as const), amount: fc.integer({ min: 1, max: 1_500 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('collect' as const),
+      wallet: walletIdx,
+      amount: fc.integer({ min: 1, max: 2_000 }),
+      // > 0: in one linked batch after a credit of that much to the wallet
+      credit: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 800 })),
     }),
   },
   {
@@ -92,27 +124,36 @@ describe('ledger property: concurrent random operations match a model', () => {
         fc.array(fc.array(opArb, { minLength: 20, maxLength: 110 }), { minLength: 4, maxLength: 6 }),
         async (rounds) => {
           const p = uniq('prop');
-          const ids = [`${p}:src`, `${p}:sink`, ...Array.from({ length: WALLETS }, (_, i) => `${p}:w${i}`)];
-          const caps = ids.map((_, i) => (i >= 2 && i % 3 === 0 ? 6_000n : null));
+          const ids = [
+            `${p}:src`,
+            `${p}:sink`,
+            ...Array.from({ length: WALLETS }, (_, i) => `${p}:w${i}`),
+            `${p}:dues`,
+          ];
+          const caps = ids.map((_, i) => (i >= 2 && i < DUES && i % 3 === 0 ? 6_000n : null));
           await ledgers[0]!.createAccounts(
-            ids.map((id, i) => ({
-              id,
-              kind: i === 0 ? 'float' : i === 1 ? 'provider' : 'wallet',
-              normalSide: i === 0 ? ('debit' as const) : ('credit' as const),
-              flags: { debitsMustNotExceedCredits: i >= 2 },
-              cap: caps[i],
-            })),
+            ids.map((id, i) =>
+              i === DUES
+                ? { id, kind: 'dues', normalSide: 'debit' as const, flags: { creditsMustNotExceedDebits: true } }
+                : {
+                    id,
+                    kind: i === 0 ? 'float' : i === 1 ? 'provider' : 'wallet',
+                    normalSide: i === 0 ? ('debit' as const) : ('credit' as const),
+                    flags: { debitsMustNotExceedCredits: i >= 2 },
+                    cap: caps[i],
+                  },
+            ),
           );
           const model: Acc[] = ids.map(() => ({ dp: 0n, cp: 0n, dpe: 0n, cpe: 0n }));
-          const isWallet = (i: number) => i >= 2;
+          const isWallet = (i: number) => i >= 2 && i < DUES;
           const avail = (i: number) => model[i]!.cp - model[i]!.dp - model[i]!.dpe;
           const holds: Array<{ id: string; from: number; to: number; amount: bigint; resolved: boolean }> = [];
-          const created: Array<{ input: TransferInput }> = [];
+          const created: Array<{ input: TransferInput; amount?: bigint }> = [];
           let n = 0;
           const nextId = () => `${p}:x${n++}`;
 
           // fund the wallets
-          for (let i = 2; i < ids.length; i++) {
+          for (let i = 2; i < DUES; i++) {
             await ledgers[0]!.createTransfer({
               id: `${p}:fund${i}`,
               debitAccountId: ids[0]!,
@@ -130,7 +171,46 @@ describe('ledger property: concurrent random operations match a model', () => {
           };
           // could this transfer ever have failed for funds or limits, in some order of the round?
           const mayFailFunds = (from: number) => isWallet(from);
-          const mayFailCap = (to: number) => caps[to] !== null;
+          const mayFailCap = (to: number, exempt = false) => !exempt && caps[to] !== null;
+          // a balancing transfer that moved less than its bound left one of its clamped accounts with
+          // nothing more to give (debit: available <= 0) or take (credit: debits - credits - incoming
+          // holds <= 0), and exactly nothing if it moved anything
+          const clampChecks: Array<{ id: string; moved: boolean; balancingDebit: boolean; balancingCredit: boolean }> =
+            [];
+          const checkClamps = async () => {
+            for (const c of clampChecks.splice(0)) {
+              const es = await dbs[0]!('ledger_entries').where({ transfer_id: c.id }).orderBy('seq');
+              const debit = es.find((e) => e.side === 'debit')!;
+              const credit = es.find((e) => e.side === 'credit')!;
+              const room = [
+                // every account a balancing debit leaves here is credit-normal
+                ...(c.balancingDebit ? [debit.balance_after - debit.held_after] : []),
+                // every account a balancing credit reaches here is debit-normal with no incoming holds
+                ...(c.balancingCredit ? [credit.balance_after] : []),
+              ];
+              assert.ok(
+                c.moved ? room.includes(0n) : room.some((x: bigint) => x <= 0n),
+                `${c.id} clamped with room left: ${show(room)}`,
+              );
+            }
+          };
+          const balancing = (
+            input: TransferInput,
+            from: number,
+            to: number,
+            r: TransferResult,
+            flags: { balancingDebit: boolean; balancingCredit: boolean },
+          ) => {
+            if (r.status !== 'created') return false;
+            const bound = (input as { amount: bigint }).amount;
+            const amt = r.transfer.amount;
+            assert.ok(amt >= 0n && amt <= bound, `${input.id}: ${amt} outside 0..${bound}`);
+            assert.equal(r.transfer.requestedAmount, bound);
+            if (amt < bound) clampChecks.push({ id: input.id, moved: amt > 0n, ...flags });
+            applyPosted(from, to, amt);
+            created.push({ input, amount: amt });
+            return true;
+          };
 
           for (const round of rounds) {
             totalOps += round.length;
@@ -140,7 +220,7 @@ describe('ledger property: concurrent random operations match a model', () => {
             for (const op of round) {
               if (op.t === 'transfer') {
                 const from = op.from;
-                const to = op.to === op.from ? (op.to + 1) % ids.length : op.to;
+                const to = op.to === op.from ? (op.to + 1) % DUES : op.to;
                 const input: TransferInput = op.pending
                   ? {
                       id: nextId(),
@@ -149,6 +229,7 @@ describe('ledger property: concurrent random operations match a model', () => {
                       amount: BigInt(op.amount),
                       kind: 'hold',
                       pending: true,
+                      exemptFromCap: op.exempt,
                     }
                   : {
                       id: nextId(),
@@ -156,6 +237,7 @@ describe('ledger property: concurrent random operations match a model', () => {
                       creditAccountId: ids[to]!,
                       amount: BigInt(op.amount),
                       kind: 'pay',
+                      exemptFromCap: op.exempt,
                     };
                 work.push({
                   op,
@@ -174,10 +256,89 @@ describe('ledger property: concurrent random operations match a model', () => {
                       const code = r!.status === 'failed' ? r!.error.code : '';
                       assert.ok(
                         (code === 'INSUFFICIENT_FUNDS' && mayFailFunds(from)) ||
-                          (code === 'LIMIT_EXCEEDED' && mayFailCap(to)),
+                          (code === 'LIMIT_EXCEEDED' && mayFailCap(to, op.exempt)),
                         `unexpected ${code} for ${JSON.stringify(op)}`,
                       );
                     }
+                  },
+                });
+              } else if (op.t === 'balance') {
+                const from = op.from;
+                const to = op.to === op.from ? (op.to + 1) % DUES : op.to;
+                const input: TransferInput = {
+                  id: nextId(),
+                  debitAccountId: ids[from]!,
+                  creditAccountId: ids[to]!,
+                  amount: BigInt(op.amount),
+                  kind: 'sweep',
+                  balancingDebit: true,
+                  exemptFromCap: op.exempt,
+                };
+                work.push({
+                  op,
+                  input: [input],
+                  check: ([r]) => {
+                    if (balancing(input, from, to, r!, { balancingDebit: true, balancingCredit: false })) return;
+                    const code = r!.status === 'failed' ? r!.error.code : r!.status;
+                    assert.ok(
+                      code === 'LIMIT_EXCEEDED' && mayFailCap(to, op.exempt),
+                      `unexpected ${code} for ${show(op)}`,
+                    );
+                  },
+                });
+              } else if (op.t === 'due') {
+                const input: TransferInput = {
+                  id: nextId(),
+                  debitAccountId: ids[DUES]!,
+                  creditAccountId: ids[1]!,
+                  amount: BigInt(op.amount),
+                  kind: 'due',
+                };
+                work.push({
+                  op,
+                  input: [input],
+                  check: ([r]) => {
+                    assert.equal(r!.status, 'created', show(r));
+                    applyPosted(DUES, 1, BigInt(op.amount));
+                    created.push({ input });
+                  },
+                });
+              } else if (op.t === 'collect') {
+                const flags = { balancingDebit: true, balancingCredit: true };
+                const collect: TransferInput = {
+                  id: nextId(),
+                  debitAccountId: ids[op.wallet]!,
+                  creditAccountId: ids[DUES]!,
+                  amount: BigInt(op.amount),
+                  kind: 'due_collected',
+                  ...flags,
+                };
+                const credit: TransferInput | null = op.credit
+                  ? {
+                      id: nextId(),
+                      debitAccountId: ids[0]!,
+                      creditAccountId: ids[op.wallet]!,
+                      amount: BigInt(op.credit),
+                      kind: 'credit',
+                    }
+                  : null;
+                work.push({
+                  op,
+                  input: credit ? [credit, collect] : [collect],
+                  check: (rs) => {
+                    if (credit && rs[0]!.status !== 'created') {
+                      // only the credit can fail (the wallet's cap); the collection then is not applied
+                      const code = rs[0]!.status === 'failed' ? rs[0]!.error.code : '';
+                      assert.ok(code === 'LIMIT_EXCEEDED' && mayFailCap(op.wallet), `unexpected ${code}`);
+                      assert.equal(rs[1]!.status === 'failed' && rs[1]!.error.code, 'LINKED_TRANSFER_FAILED');
+                      return;
+                    }
+                    if (credit) {
+                      applyPosted(0, op.wallet, BigInt(op.credit));
+                      created.push({ input: credit });
+                    }
+                    const r = rs[rs.length - 1]!;
+                    assert.ok(balancing(collect, op.wallet, DUES, r, flags), show(r));
                   },
                 });
               } else if (op.t === 'post' || op.t === 'void') {
@@ -214,7 +375,7 @@ describe('ledger property: concurrent random operations match a model', () => {
                 });
               } else if (op.t === 'dup' || op.t === 'conflict') {
                 if (created.length === 0) continue;
-                const orig = created[op.ref % created.length]!.input;
+                const { input: orig, amount: origAmount } = created[op.ref % created.length]!;
                 const input: TransferInput =
                   op.t === 'dup'
                     ? orig
@@ -225,8 +386,12 @@ describe('ledger property: concurrent random operations match a model', () => {
                   op,
                   input: [input],
                   check: ([r]) => {
-                    if (op.t === 'dup') assert.equal(r!.status, 'exists', show(r));
-                    else assert.equal(r!.status === 'failed' && r!.error.code, 'IDEMPOTENCY_CONFLICT');
+                    if (op.t === 'dup') {
+                      assert.equal(r!.status, 'exists', show(r));
+                      // a balancing transfer's replay answers the amount it moved then
+                      if (origAmount !== undefined)
+                        assert.equal(r!.status === 'exists' && r!.transfer.amount, origAmount);
+                    } else assert.equal(r!.status === 'failed' && r!.error.code, 'IDEMPOTENCY_CONFLICT');
                   },
                 });
               } else if (op.t === 'bad') {
@@ -249,7 +414,7 @@ describe('ledger property: concurrent random operations match a model', () => {
                   check: ([r]) => assert.equal(r!.status === 'failed' && r!.error.code, expected),
                 });
               } else {
-                const legs = op.legs.map((l) => ({ ...l, to: l.to === l.from ? (l.to + 1) % ids.length : l.to }));
+                const legs = op.legs.map((l) => ({ ...l, to: l.to === l.from ? (l.to + 1) % DUES : l.to }));
                 const inputs: TransferInput[] = legs.map((l) => ({
                   id: nextId(),
                   debitAccountId: ids[l.from]!,
@@ -290,6 +455,7 @@ describe('ledger property: concurrent random operations match a model', () => {
             );
             // a hold with several resolvers this round: exactly one may win (checked in check via h.resolved)
             work.forEach((w, i) => w.check(results[i]!));
+            await checkClamps();
             void resolvingThisRound;
             void avail;
 
@@ -304,10 +470,11 @@ describe('ledger property: concurrent random operations match a model', () => {
               );
               if (isWallet(ids.indexOf(row.id)))
                 assert.ok(row.debits_posted + row.debits_pending <= row.credits_posted);
+              if (row.id === ids[DUES]) assert.ok(row.credits_posted <= row.debits_posted);
             }
           }
           // no outcome left the model in an impossible state
-          for (let i = 2; i < ids.length; i++) assert.ok(avail(i) >= 0n);
+          for (let i = 2; i < DUES; i++) assert.ok(avail(i) >= 0n);
         },
       ),
       {

@@ -15,7 +15,17 @@ describe('ledger tamper detection', () => {
   const p = uniq('tamper');
   const float = `${p}:float`;
   const w = walletAccountId(p);
+  const capped = walletAccountId(`${p}cap`);
   let seq: string;
+
+  async function withTransfersTriggerOff<T>(fn: () => Promise<T>): Promise<T> {
+    await db.raw('alter table ledger_transfers disable trigger ledger_transfers_immutable');
+    try {
+      return await fn();
+    } finally {
+      await db.raw('alter table ledger_transfers enable trigger ledger_transfers_immutable');
+    }
+  }
 
   async function withTriggerOff<T>(fn: () => Promise<T>): Promise<T> {
     await db.raw('alter table ledger_entries disable trigger ledger_entries_immutable');
@@ -43,6 +53,22 @@ describe('ledger tamper detection', () => {
       `${p}:t2`,
     ]);
     seq = r.rows[0].seq;
+    await ledger.createAccounts([walletAccount(`${p}cap`, { cap: 500n })]);
+    await ledger.createTransfer({
+      id: `${p}:cap-load`,
+      debitAccountId: float,
+      creditAccountId: capped,
+      amount: 500n,
+      kind: 'topup',
+    });
+    await ledger.createTransfer({
+      id: `${p}:bal`,
+      debitAccountId: w,
+      creditAccountId: float,
+      amount: 50n,
+      kind: 'collect',
+      balancingDebit: true,
+    });
     assert.equal((await ledger.verify()).ok, true);
   });
   after(async () => {
@@ -129,29 +155,125 @@ describe('ledger tamper detection', () => {
     assert.deepEqual((await ledger.verify()).violations, []);
   });
 
-  for (const [field, change, restore] of [
+  for (const [field, change, restore, tr] of [
     ['reference', `reference = 'forged'`, 'reference = null'],
     ['metadata', `metadata = '{"note": "forged"}'::jsonb`, `metadata = '{}'::jsonb`],
     ['kind', `kind = 'forged'`, `kind = 'topup'`],
+    ['exempt_from_cap', 'exempt_from_cap = true', 'exempt_from_cap = false'],
+    ['requested_amount', 'requested_amount = requested_amount + 1', 'requested_amount = requested_amount - 1', 'bal'],
+    ['balancing_credit', 'balancing_credit = true', 'balancing_credit = false', 'bal'],
+    [
+      'balancing_debit',
+      'balancing_debit = false, requested_amount = null',
+      'balancing_debit = true, requested_amount = 50',
+      'bal',
+    ],
   ] as const) {
     test(`an altered transfer ${field} breaks the hash chain at its batch`, async () => {
-      await db.raw('alter table ledger_transfers disable trigger ledger_transfers_immutable');
-      try {
-        await db.raw(`update ledger_transfers set ${change} where id = ?`, [`${p}:t4`]);
-        const report = await ledger.verify();
-        const chain = report.violations.filter((v) => v.check === 'hash_chain');
-        assert.deepEqual(
-          chain.map((v) => v.transferId),
-          [`${p}:t4`],
-          JSON.stringify(report.violations),
-        );
-        await db.raw(`update ledger_transfers set ${restore} where id = ?`, [`${p}:t4`]);
-      } finally {
-        await db.raw('alter table ledger_transfers enable trigger ledger_transfers_immutable');
-      }
+      const id = `${p}:${tr ?? 't4'}`;
+      await withTransfersTriggerOff(async () => {
+        await db.raw(`update ledger_transfers set ${change} where id = ?`, [id]);
+        try {
+          const report = await ledger.verify();
+          const chain = report.violations.filter((v) => v.check === 'hash_chain');
+          assert.deepEqual(
+            chain.map((v) => v.transferId),
+            [id],
+            JSON.stringify(report.violations),
+          );
+        } finally {
+          await db.raw(`update ledger_transfers set ${restore} where id = ?`, [id]);
+        }
+      });
       assert.deepEqual((await ledger.verify()).violations, []);
     });
   }
+
+  test("an entry's recorded cap, lowered below its balance, is a cap breach and breaks the chain", async () => {
+    const e = (
+      await db.raw(`select seq::text from ledger_entries where transfer_id = ? and account_id = ?`, [
+        `${p}:cap-load`,
+        capped,
+      ])
+    ).rows[0];
+    await withTriggerOff(() => db.raw(`update ledger_entries set balance_cap = 499 where seq = ?`, [e.seq]));
+    try {
+      const report = await ledger.verify();
+      const cap = report.violations.filter((v) => v.check === 'balance_cap');
+      assert.deepEqual(
+        cap.map((v) => [v.seq, v.accountId, v.transferId, v.balance, v.cap]),
+        [[e.seq, capped, `${p}:cap-load`, '500', '499']],
+        JSON.stringify(report.violations),
+      );
+      assert.ok(report.violations.some((v) => v.check === 'hash_chain' && v.seq === e.seq));
+    } finally {
+      await withTriggerOff(() => db.raw(`update ledger_entries set balance_cap = 500 where seq = ?`, [e.seq]));
+    }
+    assert.deepEqual((await ledger.verify()).violations, []);
+  });
+
+  test('a cap breach planted with a consistent chain is still reported, by the cap check alone', async () => {
+    // an exempt credit takes the wallet above its cap (legitimately), as the ledger's last batch
+    const t = await ledger.createTransfer({
+      id: `${p}:refund`,
+      debitAccountId: float,
+      creditAccountId: capped,
+      amount: 300n,
+      kind: 'refund',
+      exemptFromCap: true,
+    });
+    const head = (await db.raw(`select last_seq::text, last_hash from ledger_chain_head where id = 1`)).rows[0];
+    const last = (
+      await db.raw(`select seq::text, hash from ledger_entries where transfer_id = ? and side = 'credit'`, [t.id])
+    ).rows[0];
+    assert.equal(head.last_seq, last.seq, 'the exempt transfer is the last batch');
+    const first = String(BigInt(last.seq) - 1n);
+    const prev = String(BigInt(last.seq) - 2n);
+    assert.deepEqual((await ledger.verify()).violations, []);
+    // forge it into a non-exempt transfer, and re-hash its batch and the chain head to match
+    const rehash = async () => {
+      await withTriggerOff(() =>
+        db.raw(
+          `update ledger_entries set hash = (
+             select ${batchHashSql(
+               `(select hash from ledger_entries where seq = ${prev})`,
+               `string_agg(${ENTRY_CONTENT_SQL}, '|' order by e.seq)`,
+               `string_agg(${TRANSFER_CONTENT_SQL}, '|' order by e.seq) filter (where e.side = 'debit')`,
+             )}
+             from ledger_entries e join ledger_transfers t on t.id = e.transfer_id where e.seq between ${first} and ${last.seq})
+           where seq = ?`,
+          [last.seq],
+        ),
+      );
+      await db.transaction(async (trx) => {
+        await trx.raw(`select set_config('tijori.ledger_posting', 'on', true)`);
+        await trx.raw(
+          `update ledger_chain_head set last_hash = (select hash from ledger_entries where seq = ?) where id = 1`,
+          [last.seq],
+        );
+      });
+    };
+    await withTransfersTriggerOff(() =>
+      db.raw(`update ledger_transfers set exempt_from_cap = false where id = ?`, [t.id]),
+    );
+    try {
+      await rehash();
+      const report = await ledger.verify();
+      assert.deepEqual(
+        report.violations.map((v) => [v.check, v.seq, v.accountId, v.transferId, v.balance, v.cap]),
+        [['balance_cap', last.seq, capped, t.id, '800', '500']],
+        JSON.stringify(report.violations),
+      );
+    } finally {
+      await withTransfersTriggerOff(() =>
+        db.raw(`update ledger_transfers set exempt_from_cap = true where id = ?`, [t.id]),
+      );
+      await rehash();
+    }
+    const after = (await db.raw(`select hash from ledger_entries where seq = ?`, [last.seq])).rows[0];
+    assert.equal(after.hash, last.hash);
+    assert.deepEqual((await ledger.verify()).violations, []);
+  });
 
   test('a deleted entry is reported as a gap and a transfer missing its entry', async () => {
     const row = (await db.raw(`select * from ledger_entries where seq = ?`, [seq])).rows[0];
