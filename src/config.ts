@@ -44,6 +44,13 @@ const envSchema = z.object({
   API_PORT: port.default(3000),
   API_PUBLIC_URL: optionalString.pipe(z.url().optional()),
   TIJORI_ADMIN_API_KEY: optionalString.pipe(z.string().min(24).optional()),
+  // The bootstrap admin signs in by SMS only once this sets its mobile (src/users/bootstrap.ts).
+  TIJORI_ADMIN_MOBILE: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[6-9][0-9]{9}$/, '10-digit Indian mobile number')
+      .optional(),
+  ),
 
   SIMULATOR_HOST: z.string().default('127.0.0.1'),
   SIM_OPERATOR_PORT: port.default(3900),
@@ -57,8 +64,8 @@ const envSchema = z.object({
   OPERATOR_PROVIDERS_URL: optionalString.pipe(z.url().optional()),
   KYC_PROVIDER_URL: optionalString.pipe(z.url().optional()),
   GATEWAY_URL: optionalString.pipe(z.url().optional()),
-  GATEWAY_WEBHOOK_SECRET: z.string().min(16).default('dev-gateway-webhook-secret'),
-  GATEWAY_MERCHANT_KEY: z.string().min(8).default('dev-gateway-merchant-key'),
+  GATEWAY_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16).optional()),
+  GATEWAY_MERCHANT_KEY: optionalString.pipe(z.string().min(8).optional()),
   RECHARGE_MAX_PENDING_SECONDS: z.coerce
     .number()
     .int()
@@ -80,7 +87,6 @@ const envSchema = z.object({
     .int()
     .min(1)
     .default(30 * 60),
-  PROVIDER_CALLBACK_SECRET: z.string().min(16).default('dev-provider-callback-secret'),
   RECHARGE_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).optional(),
   RECHARGE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
   RECHARGE_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
@@ -115,7 +121,7 @@ const envSchema = z.object({
           .strict(),
       ),
     ),
-  KYC_WEBHOOK_SECRET: z.string().min(16).default('dev-kyc-webhook-secret'),
+  KYC_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16).optional()),
   KYC_REKYC_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(63_072_000), // two years
   KYC_OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
   KYC_OTP_MAX_TRIES: z.coerce.number().int().min(1).max(10).default(3),
@@ -125,22 +131,22 @@ const envSchema = z.object({
   KYC_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   KYC_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).default(30),
   // Aadhaar/PAN encryption keys `kid:base64(32 bytes),...`, the one new values use, and the HMAC
-  // key for look-up hashes (base64, >= 32 bytes). Development defaults are refused in production.
+  // key for look-up hashes (base64, >= 32 bytes).
   PII_KEYS: optionalString,
   PII_ACTIVE_KEY_ID: optionalString,
   PII_LOOKUP_KEY: optionalString,
 
-  TWILIO_ACCOUNT_SID: z.string().default('AC00000000000000000000000000000000'),
-  TWILIO_AUTH_TOKEN: z.string().default('dev-twilio-auth-token'),
-  TWILIO_FROM: z.string().default('+15005550006'),
+  TWILIO_ACCOUNT_SID: optionalString,
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_FROM: optionalString,
   TWILIO_API_BASE_URL: optionalString.pipe(z.url().optional()),
-  SMTP_HOST: z.string().default('127.0.0.1'),
+  SMTP_HOST: optionalString,
   SMTP_PORT: port.optional(),
   SMTP_SECURE: bool.default(false),
   SMTP_USER: optionalString,
   SMTP_PASSWORD: optionalString,
-  MAIL_FROM: z.string().default('Tijori <no-reply@tijori.local>'),
-  OPS_ALERT_EMAIL: z.string().default('ops@tijori.local'),
+  MAIL_FROM: optionalString,
+  OPS_ALERT_EMAIL: optionalString,
   // Operations (src/ops, docs/RUNBOOK.md): when an open recharge or top-up counts as stuck, how
   // many open workflows one stuck scan describes, and the reconciliation schedule's interval.
   OPS_STUCK_AFTER_SECONDS: z.coerce
@@ -178,37 +184,6 @@ const envSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
 });
 
-/** Development defaults for the auth secrets; refused when NODE_ENV=production. */
-const devSecrets = {
-  TIJORI_JWT_SECRET: 'dev-only-jwt-secret-never-use-in-production',
-  TIJORI_OTP_SECRET: 'dev-only-otp-secret-never-use-in-production',
-  TIJORI_MPIN_PEPPER: 'dev-only-mpin-pepper-never-use-in-production',
-} as const;
-
-function authSecret(e: z.output<typeof envSchema>, name: keyof typeof devSecrets): string {
-  const value = e[name];
-  if (e.NODE_ENV === 'production' && (value === undefined || value === devSecrets[name])) {
-    throw new ConfigError(`Invalid configuration:\n  ${name}: required in production (at least 32 characters)`);
-  }
-  return value ?? devSecrets[name];
-}
-
-/** Development-only PII keys; refused when NODE_ENV=production. */
-const devPii = {
-  keys: 'dev1:ZGV2LW9ubHktcGlpLWtleS1uZXZlci1pbi1wcm9kISE=',
-  activeKeyId: 'dev1',
-  lookupKey: 'ZGV2LW9ubHktcGlpLWxvb2t1cC1rZXktbmV2ZXItcHJvZA==',
-} as const;
-
-function piiConfig(e: z.output<typeof envSchema>) {
-  if (e.NODE_ENV === 'production' && (!e.PII_KEYS || !e.PII_LOOKUP_KEY)) {
-    throw new ConfigError('Invalid configuration:\n  PII_KEYS, PII_LOOKUP_KEY: required in production');
-  }
-  const keys = e.PII_KEYS ?? devPii.keys;
-  const activeKeyId = e.PII_ACTIVE_KEY_ID ?? (e.PII_KEYS ? keys.split(',')[0]!.split(':')[0]! : devPii.activeKeyId);
-  return { keys, activeKeyId, lookupKey: e.PII_LOOKUP_KEY ?? devPii.lookupKey };
-}
-
 export type Env = z.input<typeof envSchema>;
 
 export class ConfigError extends Error {
@@ -216,28 +191,81 @@ export class ConfigError extends Error {
 }
 
 /**
- * Recharge provider definitions name their credentials as PROVIDER_* variables, so a new provider
- * needs no change here. Outside production the simulated providers' credentials have defaults
- * (those of src/simulators/operator/server.ts).
+ * What a development stack runs with when nothing is configured: secrets anyone can read here,
+ * the simulators' credentials and the local sinks. NODE_ENV=production uses none of them.
+ */
+const devDefaults = {
+  TIJORI_JWT_SECRET: 'dev-only-jwt-secret-never-use-in-production',
+  TIJORI_OTP_SECRET: 'dev-only-otp-secret-never-use-in-production',
+  TIJORI_MPIN_PEPPER: 'dev-only-mpin-pepper-never-use-in-production',
+  PII_KEYS: 'dev1:ZGV2LW9ubHktcGlpLWtleS1uZXZlci1pbi1wcm9kISE=',
+  PII_LOOKUP_KEY: 'ZGV2LW9ubHktcGlpLWxvb2t1cC1rZXktbmV2ZXItcHJvZA==',
+  GATEWAY_WEBHOOK_SECRET: 'dev-gateway-webhook-secret',
+  GATEWAY_MERCHANT_KEY: 'dev-gateway-merchant-key',
+  KYC_WEBHOOK_SECRET: 'dev-kyc-webhook-secret',
+  TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
+  TWILIO_AUTH_TOKEN: 'dev-twilio-auth-token',
+  TWILIO_FROM: '+15005550006',
+  SMTP_HOST: '127.0.0.1',
+  MAIL_FROM: 'Tijori <no-reply@tijori.local>',
+  OPS_ALERT_EMAIL: 'ops@tijori.local',
+} as const;
+type Defaulted = keyof typeof devDefaults;
+
+/** A production mail relay may well listen on 127.0.0.1 too. */
+const mayEqualDevDefault: ReadonlySet<Defaulted> = new Set(['SMTP_HOST']);
+
+/** Outside production these default to the embedded servers and the simulators. */
+const requiredInProduction = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'KYC_PROVIDER_URL', 'GATEWAY_URL'] as const;
+
+/**
+ * Recharge provider definitions name their credentials and callback secrets as PROVIDER_*
+ * variables, so a new provider needs no change here. Outside production the simulated providers
+ * have defaults (those of src/simulators/operator/server.ts), a distinct callback secret each.
+ * Which variables a provider needs is known only once its definition is read from the database:
+ * the provider registry refuses to start without them in production.
  */
 const PROVIDER_SECRET_NAME = /^PROVIDER_[A-Z0-9_]+$/;
 const devProviderCredentials = {
   PROVIDER_ALPHA_API_KEY: 'dev-alpha-api-key',
+  PROVIDER_ALPHA_CALLBACK_SECRET: 'dev-alpha-callback-secret',
   PROVIDER_BETA_USERID: 'TIJORI01',
   PROVIDER_BETA_TOKEN: 'dev-beta-token',
+  PROVIDER_BETA_CALLBACK_SECRET: 'dev-beta-callback-secret',
 };
 
-export function providerCredentials(
-  env: NodeJS.ProcessEnv,
-  production: boolean,
-  callbackSecret: string,
-): Readonly<Record<string, string>> {
+function providerVariables(env: NodeJS.ProcessEnv): Array<[string, string]> {
+  return Object.entries(env).filter((e): e is [string, string] => PROVIDER_SECRET_NAME.test(e[0]) && !!e[1]);
+}
+
+export function providerCredentials(env: NodeJS.ProcessEnv, production: boolean): Readonly<Record<string, string>> {
   const values: Record<string, string> = production ? {} : { ...devProviderCredentials };
-  for (const [name, value] of Object.entries(env)) {
-    if (PROVIDER_SECRET_NAME.test(name) && value) values[name] = value;
-  }
-  values.PROVIDER_CALLBACK_SECRET = callbackSecret;
+  for (const [name, value] of providerVariables(env)) values[name] = value;
   return Object.freeze(values);
+}
+
+/** Every variable production lacks or sets to a development value, named. */
+function productionProblems(e: z.output<typeof envSchema>, env: NodeJS.ProcessEnv): string[] {
+  const devValues = new Set<string>(Object.values(devProviderCredentials));
+  for (const [name, value] of Object.entries(devDefaults)) {
+    if (!mayEqualDevDefault.has(name as Defaulted)) devValues.add(value);
+  }
+  const problems = requiredInProduction.filter((name) => e[name] === undefined).map((name) => `${name}: required`);
+  for (const name of Object.keys(devDefaults) as Defaulted[]) {
+    const value = e[name];
+    if (value === undefined) problems.push(`${name}: required`);
+    else if (!mayEqualDevDefault.has(name) && devValues.has(value)) problems.push(`${name}: a development value`);
+  }
+  for (const [name, value] of providerVariables(env)) {
+    if (devValues.has(value)) problems.push(`${name}: a development value`);
+  }
+  return problems;
+}
+
+function piiConfig(e: z.output<typeof envSchema>) {
+  const keys = e.PII_KEYS ?? devDefaults.PII_KEYS;
+  const activeKeyId = e.PII_ACTIVE_KEY_ID ?? keys.split(',')[0]!.split(':')[0]!;
+  return { keys, activeKeyId, lookupKey: e.PII_LOOKUP_KEY ?? devDefaults.PII_LOOKUP_KEY };
 }
 
 const unitSeconds = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -258,6 +286,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production) {
+    const problems = productionProblems(e, env);
+    if (problems.length) {
+      throw new ConfigError(
+        `Invalid configuration for NODE_ENV=production (development defaults are refused):\n${problems.map((p) => `  ${p}`).join('\n')}`,
+      );
+    }
+  }
+  const d = (name: Defaulted): string => e[name] ?? devDefaults[name];
   const simHost = e.SIMULATOR_HOST;
   const dataDir = path.resolve(e.TIJORI_DATA_DIR);
   return Object.freeze({
@@ -296,6 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       port: e.API_PORT,
       publicUrl: e.API_PUBLIC_URL ?? localUrl('127.0.0.1', e.API_PORT),
       bootstrapAdminKey: e.TIJORI_ADMIN_API_KEY,
+      bootstrapAdminMobile: e.TIJORI_ADMIN_MOBILE,
     },
     simulators: {
       host: simHost,
@@ -308,14 +347,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       operatorLatencyMs: e.SIM_OPERATOR_LATENCY_MS,
     },
     providers: {
-      operatorBaseUrl: e.OPERATOR_PROVIDERS_URL ?? localUrl(simHost, e.SIM_OPERATOR_PORT, '/providers'),
+      /** The simulated providers' root; in production only when set (definitions may not use it). */
+      operatorBaseUrl:
+        e.OPERATOR_PROVIDERS_URL ?? (production ? undefined : localUrl(simHost, e.SIM_OPERATOR_PORT, '/providers')),
       kycBaseUrl: e.KYC_PROVIDER_URL ?? localUrl(simHost, e.SIM_KYC_PORT),
       gatewayBaseUrl: e.GATEWAY_URL ?? localUrl(simHost, e.SIM_GATEWAY_PORT),
-      gatewayWebhookSecret: e.GATEWAY_WEBHOOK_SECRET,
-      gatewayMerchantKey: e.GATEWAY_MERCHANT_KEY,
-      callbackSecret: e.PROVIDER_CALLBACK_SECRET,
-      /** PROVIDER_* values by variable name: what recharge provider definitions refer to. */
-      credentials: providerCredentials(env, e.NODE_ENV === 'production', e.PROVIDER_CALLBACK_SECRET),
+      gatewayWebhookSecret: d('GATEWAY_WEBHOOK_SECRET'),
+      gatewayMerchantKey: d('GATEWAY_MERCHANT_KEY'),
+      /** PROVIDER_* values by variable name: the credentials and callback secrets definitions name. */
+      credentials: providerCredentials(env, production),
       rechargeBreaker: { threshold: e.RECHARGE_BREAKER_THRESHOLD, cooldownMs: e.RECHARGE_BREAKER_COOLDOWN_MS },
       /** Caps each provider definition's own request timeout when set. */
       maxRequestTimeoutMs: e.RECHARGE_PROVIDER_TIMEOUT_MS,
@@ -338,7 +378,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
         },
         byRole: e.KYC_CAPS_BY_ROLE,
       },
-      webhookSecret: e.KYC_WEBHOOK_SECRET,
+      webhookSecret: d('KYC_WEBHOOK_SECRET'),
       reKycIntervalSeconds: e.KYC_REKYC_INTERVAL_SECONDS,
       otpTtlSeconds: e.KYC_OTP_TTL_SECONDS,
       otpMaxTries: e.KYC_OTP_MAX_TRIES,
@@ -350,20 +390,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     pii: piiConfig(e),
     notify: {
       twilio: {
-        accountSid: e.TWILIO_ACCOUNT_SID,
-        authToken: e.TWILIO_AUTH_TOKEN,
-        from: e.TWILIO_FROM,
-        apiBaseUrl: e.TWILIO_API_BASE_URL ?? localUrl(simHost, e.SIM_SMS_PORT),
+        accountSid: d('TWILIO_ACCOUNT_SID'),
+        authToken: d('TWILIO_AUTH_TOKEN'),
+        from: d('TWILIO_FROM'),
+        apiBaseUrl:
+          e.TWILIO_API_BASE_URL ?? (production ? 'https://api.twilio.com' : localUrl(simHost, e.SIM_SMS_PORT)),
       },
       smtp: {
-        host: e.SMTP_HOST,
-        port: e.SMTP_PORT ?? e.SIM_SMTP_PORT,
+        host: d('SMTP_HOST'),
+        port: e.SMTP_PORT ?? (production ? (e.SMTP_SECURE ? 465 : 587) : e.SIM_SMTP_PORT),
         secure: e.SMTP_SECURE,
         user: e.SMTP_USER,
         password: e.SMTP_PASSWORD,
       },
-      mailFrom: e.MAIL_FROM,
-      opsAlertEmail: e.OPS_ALERT_EMAIL,
+      mailFrom: d('MAIL_FROM'),
+      opsAlertEmail: d('OPS_ALERT_EMAIL'),
     },
     ops: {
       stuckAfterSeconds: e.OPS_STUCK_AFTER_SECONDS,
@@ -374,9 +415,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       workerMetricsPort: e.WORKER_METRICS_PORT,
     },
     auth: {
-      jwtSecret: authSecret(e, 'TIJORI_JWT_SECRET'),
-      otpSecret: authSecret(e, 'TIJORI_OTP_SECRET'),
-      mpinPepper: authSecret(e, 'TIJORI_MPIN_PEPPER'),
+      jwtSecret: d('TIJORI_JWT_SECRET'),
+      otpSecret: d('TIJORI_OTP_SECRET'),
+      mpinPepper: d('TIJORI_MPIN_PEPPER'),
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
       sessionTtlSeconds: e.SESSION_TTL_SECONDS,

@@ -36,6 +36,7 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
   await ledger.ensureSystemAccounts();
   const users = new UserService(db, ledger, config.kyc.caps);
   const providers = createRechargeProviders(db, config, log);
+  if (config.env === 'production') await providers.registry.assertUsable();
   const metrics = createMetrics();
   registerOpsMetrics(metrics.registry, db, RECHARGE_CLEARING_ACCOUNT, log);
   const topups = new TopupService(config, temporal, new TopupStore(db), users);

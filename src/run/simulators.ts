@@ -8,17 +8,16 @@ import {
   createOperatorSimulator,
   DEFAULT_PROVIDER_CREDENTIALS,
   type OperatorSimulatorOptions,
+  type ProviderCredentials,
 } from '../simulators/operator/server';
 import { createSmsSink } from '../simulators/sms-sink';
 
-/** Used until config carries a KYC webhook secret of its own. */
-export const DEFAULT_KYC_WEBHOOK_SECRET = 'dev-kyc-webhook-secret';
-
-type Tuning<T> = Partial<Omit<T, 'log' | 'apiBaseUrl' | 'callbackSecret' | 'webhookUrl' | 'webhookSecret'>>;
+type Tuning<T> = Partial<Omit<T, 'log' | 'apiBaseUrl' | 'credentials' | 'webhookUrl' | 'webhookSecret'>>;
 
 export interface SimulatorsOptions {
   /** Where our API listens: callbacks and webhooks go to its /v1/... routes. */
   apiBaseUrl: string;
+  /** Default: config.kyc.webhookSecret. */
   kycWebhookSecret?: string;
   operator?: Tuning<OperatorSimulatorOptions>;
   kyc?: Tuning<KycSimulatorOptions>;
@@ -39,12 +38,22 @@ export interface RunningSimulators {
   stop(): Promise<void>;
 }
 
-/** The simulated providers accept what our provider definitions send: the same PROVIDER_* values. */
-function simulatedProviderCredentials(c: Record<string, string>) {
+/**
+ * The simulated providers accept what the seeded definitions of alpha and beta send, and sign
+ * their callbacks with what those definitions verify against: the same PROVIDER_* values.
+ */
+function simulatedProviderCredentials(c: Readonly<Record<string, string>>): ProviderCredentials {
   const d = DEFAULT_PROVIDER_CREDENTIALS;
   return {
-    alpha: { apiKey: c.PROVIDER_ALPHA_API_KEY ?? d.alpha.apiKey },
-    beta: { userid: c.PROVIDER_BETA_USERID ?? d.beta.userid, token: c.PROVIDER_BETA_TOKEN ?? d.beta.token },
+    alpha: {
+      apiKey: c.PROVIDER_ALPHA_API_KEY ?? d.alpha.apiKey,
+      callbackSecret: c.PROVIDER_ALPHA_CALLBACK_SECRET ?? d.alpha.callbackSecret,
+    },
+    beta: {
+      userid: c.PROVIDER_BETA_USERID ?? d.beta.userid,
+      token: c.PROVIDER_BETA_TOKEN ?? d.beta.token,
+      callbackSecret: c.PROVIDER_BETA_CALLBACK_SECRET ?? d.beta.callbackSecret,
+    },
   };
 }
 
@@ -66,7 +75,6 @@ export async function startSimulators(
       latencyMs: config.simulators.operatorLatencyMs,
       ...opts.operator,
       apiBaseUrl: api,
-      callbackSecret: config.providers.callbackSecret,
       credentials: simulatedProviderCredentials(config.providers.credentials),
       log: log.child({ simulator: 'operator' }),
     });
@@ -77,7 +85,7 @@ export async function startSimulators(
     const kyc = createKycSimulator({
       ...opts.kyc,
       webhookUrl: `${api}/v1/webhooks/kyc`,
-      webhookSecret: opts.kycWebhookSecret ?? DEFAULT_KYC_WEBHOOK_SECRET,
+      webhookSecret: opts.kycWebhookSecret ?? config.kyc.webhookSecret,
       log: log.child({ simulator: 'kyc' }),
     });
     stops.push(() => kyc.close());

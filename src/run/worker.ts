@@ -64,6 +64,8 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     baseUrl: config.providers.gatewayBaseUrl,
     merchantKey: config.providers.gatewayMerchantKey,
   });
+  const providers = createRechargeProviders(db, config, log);
+  if (config.env === 'production') await providers.registry.assertUsable();
   const temporal = await connectClient(config.temporal);
   const worker = await Worker.create({
     connection,
@@ -84,7 +86,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
         pii: piiVaultFromConfig(config.pii),
         kycSettings: { ...config.kyc, otpSecret: config.auth.otpSecret },
         recharges: new RechargeStore(db),
-        providers: createRechargeProviders(db, config, log),
+        providers,
         spendGate: assertKycAllowsSpend,
         duplicateWindowSeconds: config.recharges.duplicateWindowSeconds,
       }),

@@ -1,5 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { resolveBaseUrl, resolveSecret, type ProviderDefinition, type ProviderEnvironment } from './definition';
+import {
+  ProviderConfigError,
+  resolveBaseUrl,
+  resolveSecret,
+  type ProviderDefinition,
+  type ProviderEnvironment,
+} from './definition';
 import {
   CallbackRejected,
   type ProviderCall,
@@ -11,6 +17,9 @@ import {
 
 /** What replaces a credential wherever an exchange is kept. */
 export const MASK = '****';
+
+/** An HMAC key anyone could guess is no signature. */
+const MIN_CALLBACK_SECRET_LENGTH = 16;
 
 /** Kept bodies are cut here; the whole body is still parsed. */
 const KEPT_BODY_CHARS = 64 * 1024;
@@ -94,7 +103,7 @@ function headerValue(headers: Record<string, string | string[] | undefined>, nam
 
 /**
  * The one recharge provider adapter: everything provider-specific comes from the definition.
- * The constructor throws ProviderConfigError when a secret or placeholder is missing.
+ * The constructor throws ProviderConfigError naming every missing secret or placeholder.
  */
 export class HttpRechargeProvider implements RechargeProvider {
   private readonly baseUrl: string;
@@ -106,13 +115,28 @@ export class HttpRechargeProvider implements RechargeProvider {
     private readonly def: ProviderDefinition,
     env: ProviderEnvironment,
   ) {
-    this.baseUrl = resolveBaseUrl(name, def.baseUrl, env);
-    this.credentials = def.credentials.map((c) =>
-      'header' in c
-        ? { header: c.header, value: resolveSecret(name, c.env, env) }
-        : { param: c.param, value: resolveSecret(name, c.env, env) },
-    );
-    this.callbackSecret = resolveSecret(name, def.callback.signature.secretEnv, env);
+    // Every problem at once, so a deployment fixes its configuration in one go.
+    const problems: string[] = [];
+    const resolve = (f: () => string): string => {
+      try {
+        return f();
+      } catch (err) {
+        if (!(err instanceof ProviderConfigError)) throw err;
+        problems.push(err.message);
+        return '';
+      }
+    };
+    this.baseUrl = resolve(() => resolveBaseUrl(name, def.baseUrl, env));
+    this.credentials = def.credentials.map((c) => {
+      const value = resolve(() => resolveSecret(name, c.env, env));
+      return 'header' in c ? { header: c.header, value } : { param: c.param, value };
+    });
+    const { secretEnv } = def.callback.signature;
+    this.callbackSecret = resolve(() => resolveSecret(name, secretEnv, env));
+    if (this.callbackSecret && this.callbackSecret.length < MIN_CALLBACK_SECRET_LENGTH) {
+      problems.push(`provider ${name}: ${secretEnv} is shorter than ${MIN_CALLBACK_SECRET_LENGTH} characters`);
+    }
+    if (problems.length) throw new ProviderConfigError(problems.join('; '));
   }
 
   supports(operator: string): boolean {

@@ -1,7 +1,7 @@
 import type { Config } from '../../config';
 import type { Db } from '../../db/knex';
 import type { Logger } from '../../logger';
-import { parseDefinition, type ProviderDefinition, type ProviderEnvironment } from './definition';
+import { parseDefinition, ProviderConfigError, type ProviderDefinition, type ProviderEnvironment } from './definition';
 import { HttpRechargeProvider } from './http-provider';
 import type { RechargeProvider } from './types';
 
@@ -9,7 +9,7 @@ export function providerEnvironment(
   providers: Pick<Config['providers'], 'operatorBaseUrl' | 'credentials' | 'maxRequestTimeoutMs'>,
 ): ProviderEnvironment {
   return {
-    placeholders: { operatorBaseUrl: providers.operatorBaseUrl },
+    placeholders: providers.operatorBaseUrl === undefined ? {} : { operatorBaseUrl: providers.operatorBaseUrl },
     secrets: providers.credentials,
     maxTimeoutMs: providers.maxRequestTimeoutMs,
   };
@@ -22,6 +22,10 @@ function capTimeout(def: ProviderDefinition, env: ProviderEnvironment): Provider
 interface Loaded {
   at: number;
   providers: Map<string, RechargeProvider>;
+  /** Why each provider left out was left out. */
+  refused: Array<{ name: string; enabled: boolean; reason: string }>;
+  /** The variable holding each built provider's callback secret. */
+  callbackSecretEnv: Map<string, string>;
 }
 
 /**
@@ -50,6 +54,34 @@ export class ProviderRegistry {
     this.loaded = await this.load();
   }
 
+  /**
+   * For start-up in production: every enabled provider is built (its definition parses, every
+   * variable it names is set) and has a callback secret no other provider shares, or this throws
+   * one ProviderConfigError naming each problem. Disabled providers that cannot be built are only
+   * logged: they route nothing, and their callbacks are refused.
+   */
+  async assertUsable(): Promise<void> {
+    const loaded = await this.load();
+    this.loaded = loaded;
+    const problems = loaded.refused.filter((r) => r.enabled).map((r) => r.reason);
+    const bySecret = new Map<string, Array<[name: string, variable: string]>>();
+    for (const [name, variable] of loaded.callbackSecretEnv) {
+      const value = this.env.secrets[variable]!;
+      bySecret.set(value, [...(bySecret.get(value) ?? []), [name, variable]]);
+    }
+    for (const sharing of bySecret.values()) {
+      if (sharing.length < 2) continue;
+      const names = sharing.map(([name]) => name).join(', ');
+      const variables = [...new Set(sharing.map(([, variable]) => variable))].join(', ');
+      problems.push(`providers ${names} share one callback secret (${variables}): each needs its own`);
+    }
+    if (problems.length) {
+      throw new ProviderConfigError(
+        `Invalid recharge provider configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+      );
+    }
+  }
+
   private async current(): Promise<Loaded> {
     if (this.loaded && Date.now() - this.loaded.at < (this.opts.ttlMs ?? 10_000)) return this.loaded;
     this.loading ??= this.load().finally(() => (this.loading = undefined));
@@ -58,21 +90,23 @@ export class ProviderRegistry {
   }
 
   private async load(): Promise<Loaded> {
-    const rows = (await this.db('recharge_providers').select('name', 'definition')) as Array<{
+    const rows = (await this.db('recharge_providers').select('name', 'enabled', 'definition')) as Array<{
       name: string;
+      enabled: boolean;
       definition: unknown;
     }>;
-    const providers = new Map<string, RechargeProvider>();
+    const loaded: Loaded = { at: Date.now(), providers: new Map(), refused: [], callbackSecretEnv: new Map() };
     for (const row of rows) {
       try {
-        providers.set(
-          row.name,
-          new HttpRechargeProvider(row.name, capTimeout(parseDefinition(row.name, row.definition), this.env), this.env),
-        );
+        const def = capTimeout(parseDefinition(row.name, row.definition), this.env);
+        loaded.providers.set(row.name, new HttpRechargeProvider(row.name, def, this.env));
+        loaded.callbackSecretEnv.set(row.name, def.callback.signature.secretEnv);
       } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        loaded.refused.push({ name: row.name, enabled: row.enabled, reason });
         this.opts.log?.error({ provider: row.name, err }, 'recharge provider left out: bad configuration');
       }
     }
-    return { at: Date.now(), providers };
+    return loaded;
   }
 }

@@ -67,7 +67,8 @@ export interface EngineOptions {
   /** The provider a real routing table tries first: it is the one that is "down" for 9000000006. */
   primaryProvider: string;
   callbackUrl(provider: string): string;
-  callbackSecret: string;
+  /** The HMAC-SHA256 key each provider signs its callbacks with, by provider name: one each. */
+  callbackSecrets: Readonly<Record<string, string>>;
   pendingResolveMs: number;
   reversalMs: number;
   timeoutResponseMs: number;
@@ -81,6 +82,7 @@ export interface EngineOptions {
 
 interface ProviderState {
   wire: ProviderWire;
+  callbackSecret: string;
   down: boolean;
   balance: number;
 }
@@ -103,7 +105,11 @@ export class OperatorEngine {
   private sequence = 0;
 
   constructor(private readonly opts: EngineOptions) {
-    for (const wire of opts.wires) this.providers.set(wire.name, { wire, down: false, balance: opts.initialBalance });
+    for (const wire of opts.wires) {
+      const callbackSecret = opts.callbackSecrets[wire.name];
+      if (!callbackSecret) throw new Error(`no callback secret for simulated provider ${wire.name}`);
+      this.providers.set(wire.name, { wire, callbackSecret, down: false, balance: opts.initialBalance });
+    }
     this.txns = new BoundedMap(opts.maxTransactions);
     this.refusals = new BoundedMap(opts.maxTransactions);
   }
@@ -277,7 +283,8 @@ export class OperatorEngine {
   }
 
   private deliver(txn: ProviderTxn, status: TxnStatus, message: CallbackMessage): void {
-    const webhook = { url: this.opts.callbackUrl(txn.provider), secret: this.opts.callbackSecret, ...message };
+    const { callbackSecret } = this.state(txn.provider);
+    const webhook = { url: this.opts.callbackUrl(txn.provider), secret: callbackSecret, ...message };
     deliverWithRetries(webhook, {
       timers: this.timers,
       retryDelaysMs: this.opts.callbackRetryDelaysMs,

@@ -7,22 +7,21 @@ import { controlRouter } from './control';
 import { OperatorEngine } from './engine';
 import { latency } from './submission';
 
+/** What each simulated provider accepts from us, and the key it signs its callbacks with. */
 export interface ProviderCredentials {
-  alpha: { apiKey: string };
-  beta: { userid: string; token: string };
+  alpha: { apiKey: string; callbackSecret: string };
+  beta: { userid: string; token: string; callbackSecret: string };
 }
 
-/** What our adapter must send; config has no entries for these yet. */
+/** The development values of the PROVIDER_ALPHA_* and PROVIDER_BETA_* variables (src/config.ts). */
 export const DEFAULT_PROVIDER_CREDENTIALS: ProviderCredentials = {
-  alpha: { apiKey: 'dev-alpha-api-key' },
-  beta: { userid: 'TIJORI01', token: 'dev-beta-token' },
+  alpha: { apiKey: 'dev-alpha-api-key', callbackSecret: 'dev-alpha-callback-secret' },
+  beta: { userid: 'TIJORI01', token: 'dev-beta-token', callbackSecret: 'dev-beta-callback-secret' },
 };
 
 export interface OperatorSimulatorOptions {
-  /** Callbacks go to `<apiBaseUrl>/v1/providers/<name>/callback`. */
+  /** Callbacks go to `<apiBaseUrl>/v1/providers/<name>/callback`, signed (`X-Signature`) with its own secret. */
   apiBaseUrl: string;
-  /** HMAC-SHA256 key for the `X-Signature` of callbacks. */
-  callbackSecret: string;
   log: Logger;
   /** Added before every provider API answer. Default 0. */
   latencyMs?: number;
@@ -48,11 +47,12 @@ export interface OperatorSimulator {
 /** Recharge providers alpha (first priority) and beta on one app, under /providers/<name>/. */
 export function createOperatorSimulator(opts: OperatorSimulatorOptions): OperatorSimulator {
   const base = opts.apiBaseUrl.replace(/\/$/, '');
+  const creds = opts.credentials ?? DEFAULT_PROVIDER_CREDENTIALS;
   const engine = new OperatorEngine({
     wires: [alphaWire, betaWire],
     primaryProvider: ALPHA,
     callbackUrl: (provider) => `${base}/v1/providers/${provider}/callback`,
-    callbackSecret: opts.callbackSecret,
+    callbackSecrets: { [ALPHA]: creds.alpha.callbackSecret, [BETA]: creds.beta.callbackSecret },
     pendingResolveMs: opts.pendingResolveMs ?? 2000,
     reversalMs: opts.reversalMs ?? 3000,
     timeoutResponseMs: opts.timeoutResponseMs ?? 20_000,
@@ -61,7 +61,6 @@ export function createOperatorSimulator(opts: OperatorSimulatorOptions): Operato
     maxTransactions: opts.maxTransactions ?? 50_000,
     log: opts.log,
   });
-  const creds = opts.credentials ?? DEFAULT_PROVIDER_CREDENTIALS;
   const delay = latency(engine, opts.latencyMs ?? 0);
 
   const app = express();

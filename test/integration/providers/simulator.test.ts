@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/logger';
@@ -33,10 +34,8 @@ type Name = keyof typeof wire;
 
 before(async () => {
   await receiver.start();
-  const secrets = loadConfig({ ...process.env, NODE_ENV: 'test' });
   sim = createOperatorSimulator({
     apiBaseUrl: receiver.url,
-    callbackSecret: secrets.providers.callbackSecret,
     log: createLogger('silent'),
     pendingResolveMs: 300,
     reversalMs: 300,
@@ -82,6 +81,11 @@ async function callbackFor(name: Name, clientRef: string, count = 1): Promise<Re
     timeoutMs: 5000,
   });
 }
+
+/** The variable each seeded definition verifies its callbacks with. */
+const callbackSecretEnv = { alpha: 'PROVIDER_ALPHA_CALLBACK_SECRET', beta: 'PROVIDER_BETA_CALLBACK_SECRET' } as const;
+
+const hmacHex = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
 
 function feed(p: RechargeProvider, r: Received, tamper: Partial<{ signature: string; body: string }> = {}) {
   return p.parseCallback({
@@ -203,10 +207,7 @@ describe('seeded providers against the operator simulator', () => {
         const row = (await db('recharge_providers').where({ name }).first()) as { definition: unknown };
         const env = providerEnvironment(config.providers);
         const wrong = Object.fromEntries(Object.keys(env.secrets).map((k) => [k, 'wrong-credential']));
-        const p = new HttpRechargeProvider(name, parseDefinition(name, row.definition), {
-          ...env,
-          secrets: { ...wrong, PROVIDER_CALLBACK_SECRET: config.providers.callbackSecret },
-        });
+        const p = new HttpRechargeProvider(name, parseDefinition(name, row.definition), { ...env, secrets: wrong });
         const ref = uniq('rc');
         await submit(await provider(name), ref, '9876543210');
         const refused = await submit(p, uniq('rc'), '9876543210');
@@ -232,6 +233,19 @@ describe('seeded providers against the operator simulator', () => {
         assert.throws(() => feed(other, cb!), CallbackRejected);
       });
 
+      test("a callback signed with the other provider's secret is rejected: no secret is shared", async () => {
+        const p = await provider(name);
+        const ref = uniq('rc');
+        await submit(p, ref, SUB.pendingThenSuccess);
+        const [cb] = await callbackFor(name, ref);
+        const own = config.providers.credentials[callbackSecretEnv[name]]!;
+        const others = config.providers.credentials[callbackSecretEnv[name === 'alpha' ? 'beta' : 'alpha']]!;
+        assert.notEqual(own, others);
+        assert.equal(cb!.signature, hmacHex(own, cb!.body), "the simulator signs with this provider's own secret");
+        assert.equal(feed(p, cb!, { signature: hmacHex(own, cb!.body) }).clientRef, ref);
+        assert.throws(() => feed(p, cb!, { signature: hmacHex(others, cb!.body) }), /bad signature/);
+      });
+
       test('exchanges keep credentials masked and are linked to the recharge', async () => {
         const p = await provider(name);
         const ref = uniq('rc');
@@ -250,7 +264,7 @@ describe('seeded providers against the operator simulator', () => {
         );
         const text = JSON.stringify(kept, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
         for (const [variable, secret] of Object.entries(config.providers.credentials)) {
-          if (variable !== 'PROVIDER_CALLBACK_SECRET') assert.ok(!text.includes(secret), `${variable} leaked`);
+          assert.ok(!text.includes(secret), `${variable} leaked`);
         }
         if (name === 'alpha') {
           assert.equal(kept[0]!.request.headers['X-Api-Key'], MASK);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEFAULT_KYC_WEBHOOK_SECRET } from '../../../src/run/simulators';
 import { KYC_TEST_INPUTS as KYC } from '../../../src/simulators/kyc';
 import { getJson, postJson, startWithReceiver, validSignature, type Json } from './receiver';
 
@@ -99,7 +98,7 @@ describe('KYC provider simulator', () => {
 
     const [hook] = await env.receiver.waitFor((r) => r.path === '/v1/webhooks/kyc' && r.body.includes(clientRef));
     assert.ok(validSignature(WEBHOOK_SECRET, hook!));
-    assert.equal(validSignature(DEFAULT_KYC_WEBHOOK_SECRET, hook!), false);
+    assert.equal(validSignature(env.config.kyc.webhookSecret, hook!), false);
     const body = JSON.parse(hook!.body) as Json;
     assert.deepEqual(
       { ...body, at: undefined },

@@ -144,21 +144,30 @@ describe('operator provider simulator', () => {
   let env: Awaited<ReturnType<typeof startWithReceiver>>;
   let receiver: Receiver;
   let base: string;
-  let secret: string;
+  /** Configured here, so the callbacks prove config reaches the simulator: one secret each. */
+  const secrets = {
+    alpha: 'alpha-callback-secret-of-this-test',
+    beta: 'beta-callback-secret-of-this-test',
+  };
+  /** Signed with this provider's secret, and not with the other's. */
+  const signedByItself = (c: ProviderClient, cb: Received) =>
+    validSignature(secrets[c.name], cb) && !validSignature(secrets[c.name === 'alpha' ? 'beta' : 'alpha'], cb);
   let clients: ProviderClient[];
 
   before(async () => {
-    env = await startWithReceiver({
-      operator: {
-        pendingResolveMs: PENDING_MS,
-        reversalMs: REVERSAL_MS,
-        timeoutResponseMs: TIMEOUT_MS,
-        callbackRetryDelaysMs: [100],
+    env = await startWithReceiver(
+      {
+        operator: {
+          pendingResolveMs: PENDING_MS,
+          reversalMs: REVERSAL_MS,
+          timeoutResponseMs: TIMEOUT_MS,
+          callbackRetryDelaysMs: [100],
+        },
       },
-    });
+      { PROVIDER_ALPHA_CALLBACK_SECRET: secrets.alpha, PROVIDER_BETA_CALLBACK_SECRET: secrets.beta },
+    );
     receiver = env.receiver;
     base = env.sims.urls.operator;
-    secret = env.config.providers.callbackSecret;
     clients = [alphaClient(base), betaClient(base)];
   });
   after(() => env.stop());
@@ -240,7 +249,7 @@ describe('operator provider simulator', () => {
         assert.equal((await c.status(r)).status, 'PENDING');
         const [cb] = await callbacksFor(c, r);
         assert.ok(cb!.at - started >= PENDING_MS - 20, 'callback comes after the configured delay');
-        assert.ok(validSignature(secret, cb!), 'X-Signature is the HMAC of the raw body');
+        assert.ok(signedByItself(c, cb!), "X-Signature is the HMAC of the raw body with this provider's own secret");
         const parsed = c.parseCallback(cb!);
         assert.equal(parsed.status, 'SUCCESS');
         assert.match(parsed.operatorRef ?? '', /^[A-Z]{2}\d{10}$/);
@@ -256,7 +265,7 @@ describe('operator provider simulator', () => {
         assert.equal((await c.submit(r, SUB.pendingThenFailed)).status, 'PENDING');
         assert.equal(await c.balance(), before - 19900);
         const [cb] = await callbacksFor(c, r);
-        assert.ok(validSignature(secret, cb!));
+        assert.ok(signedByItself(c, cb!));
         const parsed = c.parseCallback(cb!);
         assert.equal(parsed.status, 'FAILED');
         assert.equal(parsed.error, c.operatorFailureCode);
@@ -296,7 +305,7 @@ describe('operator provider simulator', () => {
         const answer = await c.submit(r, SUB.successThenReversal);
         assert.equal(answer.status, 'SUCCESS');
         const [cb] = await callbacksFor(c, r);
-        assert.ok(validSignature(secret, cb!));
+        assert.ok(signedByItself(c, cb!));
         const parsed = c.parseCallback(cb!);
         assert.equal(parsed.status, 'REVERSED');
         assert.equal(parsed.operatorRef, answer.operatorRef);

@@ -65,9 +65,10 @@ export function validSignature(secret: string, r: Received): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export function simulatorConfig(): Config {
+export function simulatorConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
     ...process.env,
+    ...env,
     NODE_ENV: 'test',
     SIM_OPERATOR_PORT: '0',
     SIM_KYC_PORT: '0',
@@ -82,8 +83,9 @@ export function simulatorConfig(): Config {
 /** Every simulator on free ports, calling back to a fresh receiver. */
 export async function startWithReceiver(
   opts: Omit<SimulatorsOptions, 'apiBaseUrl'> = {},
+  env: Record<string, string> = {},
 ): Promise<{ config: Config; receiver: Receiver; sims: RunningSimulators; stop(): Promise<void> }> {
-  const config = simulatorConfig();
+  const config = simulatorConfig(env);
   const receiver = await new Receiver().start();
   const sims = await startSimulators(config, createLogger(process.env.LOG_LEVEL ?? 'silent'), {
     ...opts,

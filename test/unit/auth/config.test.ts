@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../../src/config';
+import { productionEnv } from '../../support/production-env';
 
 const strong = {
   TIJORI_JWT_SECRET: 'j'.repeat(40),
@@ -8,10 +9,7 @@ const strong = {
   TIJORI_MPIN_PEPPER: 'p'.repeat(40),
 };
 // Production also requires the other secrets; these tests are about the auth ones.
-const otherProductionSecrets = {
-  PII_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-  PII_LOOKUP_KEY: Buffer.alloc(32, 9).toString('base64'),
-};
+const otherProductionSecrets = productionEnv;
 
 test('auth secrets have development defaults outside production', () => {
   const c = loadConfig({ NODE_ENV: 'development' });

@@ -86,7 +86,20 @@ describe('provider credentials in config', () => {
     assert.equal(c.providers.credentials.PROVIDER_ALPHA_API_KEY, DEFAULT_PROVIDER_CREDENTIALS.alpha.apiKey);
     assert.equal(c.providers.credentials.PROVIDER_BETA_USERID, DEFAULT_PROVIDER_CREDENTIALS.beta.userid);
     assert.equal(c.providers.credentials.PROVIDER_BETA_TOKEN, DEFAULT_PROVIDER_CREDENTIALS.beta.token);
-    assert.equal(c.providers.credentials.PROVIDER_CALLBACK_SECRET, c.providers.callbackSecret);
+    assert.equal(
+      c.providers.credentials.PROVIDER_ALPHA_CALLBACK_SECRET,
+      DEFAULT_PROVIDER_CREDENTIALS.alpha.callbackSecret,
+    );
+    assert.equal(
+      c.providers.credentials.PROVIDER_BETA_CALLBACK_SECRET,
+      DEFAULT_PROVIDER_CREDENTIALS.beta.callbackSecret,
+    );
+    assert.notEqual(
+      DEFAULT_PROVIDER_CREDENTIALS.alpha.callbackSecret,
+      DEFAULT_PROVIDER_CREDENTIALS.beta.callbackSecret,
+      'each simulated provider has its own callback secret',
+    );
+    assert.equal(c.providers.credentials.PROVIDER_CALLBACK_SECRET, undefined, 'no shared callback secret');
     assert.deepEqual(c.providers.rechargeBreaker, { threshold: 5, cooldownMs: 30_000 });
   });
 
@@ -104,11 +117,12 @@ describe('provider credentials in config', () => {
     assert.equal(dev.providers.credentials.OTHER_SECRET, undefined);
     assert.deepEqual(dev.providers.rechargeBreaker, { threshold: 3, cooldownMs: 1500 });
 
-    const prod = providerCredentials(env, true, 'callback-secret-123456');
+    const prod = providerCredentials(env, true);
     assert.equal(prod.PROVIDER_BETA_TOKEN, undefined);
+    assert.equal(prod.PROVIDER_ALPHA_CALLBACK_SECRET, undefined);
+    assert.equal(prod.PROVIDER_BETA_CALLBACK_SECRET, undefined);
     assert.equal(prod.PROVIDER_ALPHA_API_KEY, 'real-alpha');
     assert.equal(prod.PROVIDER_GAMMA_KEY, 'g-key');
-    assert.equal(prod.PROVIDER_CALLBACK_SECRET, 'callback-secret-123456');
   });
 
   test('breaker settings are validated', () => {

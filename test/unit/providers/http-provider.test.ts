@@ -376,6 +376,34 @@ describe('HttpRechargeProvider: transport failures', () => {
       (err: unknown) => err instanceof ProviderConfigError && /PROVIDER_T_TOKEN is not set/.test(err.message),
     );
     assert.throws(() => new HttpRechargeProvider('t', def, { ...env, placeholders: {} }), /unknown placeholder/);
+    assert.throws(
+      () => new HttpRechargeProvider('t', def, { placeholders: {}, secrets: {} }),
+      (err: unknown) => {
+        assert.ok(err instanceof ProviderConfigError);
+        for (const missing of [
+          /unknown placeholder \{testBase\}/,
+          /PROVIDER_T_KEY is not set/,
+          /PROVIDER_T_TOKEN is not set/,
+        ]) {
+          assert.match(err.message, missing);
+        }
+        assert.match(err.message, /PROVIDER_T_CALLBACK is not set/, 'every problem is named at once');
+        return true;
+      },
+    );
+  });
+
+  test('a callback secret shorter than 16 characters stops the provider from being built', () => {
+    const def = parseDefinition('t', jsonDefinition());
+    assert.throws(
+      () =>
+        new HttpRechargeProvider('t', def, { ...env, secrets: { ...SECRETS, PROVIDER_T_CALLBACK: 'x'.repeat(15) } }),
+      (err: unknown) =>
+        err instanceof ProviderConfigError && /PROVIDER_T_CALLBACK is shorter than 16 characters/.test(err.message),
+    );
+    assert.ok(
+      new HttpRechargeProvider('t', def, { ...env, secrets: { ...SECRETS, PROVIDER_T_CALLBACK: 'x'.repeat(16) } }),
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../../src/config';
+import { productionEnv } from '../../support/production-env';
 import {
   last4,
   maskAadhaar,
@@ -94,12 +95,7 @@ describe('PiiVault', () => {
   test('development keys work outside production and are refused in production', () => {
     const v = piiVaultFromConfig(loadConfig({}).pii);
     assert.equal(v.decrypt('pan', v.encrypt('pan', PAN)), PAN);
-    const prodSecrets = {
-      NODE_ENV: 'production',
-      TIJORI_JWT_SECRET: 'x'.repeat(40),
-      TIJORI_OTP_SECRET: 'y'.repeat(40),
-      TIJORI_MPIN_PEPPER: 'z'.repeat(40),
-    } as const;
+    const { PII_KEYS: _keys, PII_LOOKUP_KEY: _lookup, ...prodSecrets } = productionEnv;
     assert.throws(() => loadConfig(prodSecrets), /PII_KEYS/);
     const prod = loadConfig({
       ...prodSecrets,
