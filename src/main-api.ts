@@ -20,7 +20,9 @@ async function main(): Promise<void> {
     const applied = await migrateLatest(db);
     if (applied.length) log.info({ applied }, 'migrations applied');
     if (config.api.bootstrapAdminKey) {
-      const admin = await bootstrapAdmin(db, config.api.bootstrapAdminKey);
+      const admin = await bootstrapAdmin(db, config.api.bootstrapAdminKey, {
+        mobile: config.api.bootstrapAdminMobile,
+      });
       if (admin.created) log.info({ adminId: admin.adminId }, 'bootstrap admin created');
     }
   } finally {

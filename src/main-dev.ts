@@ -54,7 +54,7 @@ async function main(): Promise<void> {
 
   const db = createDb(config.database.url!);
   const applied = await migrateLatest(db);
-  const admin = await bootstrapAdmin(db, adminKey);
+  const admin = await bootstrapAdmin(db, adminKey, { mobile: config.api.bootstrapAdminMobile });
   await db.destroy();
 
   const sims = await startSimulators(config, log, {

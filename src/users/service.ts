@@ -92,20 +92,38 @@ export class UserService {
     });
   }
 
+  /**
+   * Suspends or activates a user the caller manages. Nobody changes its own status, and the last
+   * active admin cannot be suspended: the platform would have no one left to run it.
+   */
   async setStatus(caller: Caller, id: string, status: User['status']): Promise<User> {
     const user = await this.visible(caller, id);
+    if (user.id === caller.id) throw new AppError('FORBIDDEN', 'A user cannot suspend or activate itself');
     if (!canManage(caller, user)) {
-      // Seeing yourself is not managing yourself; support sees all and manages nobody.
+      // Support sees all and manages nobody.
       throw new AppError('FORBIDDEN', 'Only an upline or an admin can change this user');
     }
-    if (user.status === status) return user;
-    const updated = await updateUserStatus(this.db, id, status);
-    await recordAudit(this.db, {
-      type: status === 'suspended' ? auditTypes.userSuspended : auditTypes.userActivated,
-      actorId: caller.id,
-      subjectId: id,
+    return this.db.transaction(async (trx) => {
+      if (status === 'suspended' && user.role === 'admin') {
+        // Locking every active admin row serializes admins suspending each other: whoever comes
+        // second sees the first one's change.
+        const active = (await trx('users')
+          .where({ role: 'admin', status: 'active' })
+          .forUpdate()
+          .pluck('id')) as string[];
+        if (active.length === 1 && active[0] === id) {
+          throw new AppError('CONFLICT', 'The last active admin cannot be suspended');
+        }
+      }
+      const updated = await updateUserStatus(trx, id, status);
+      if (!updated) return (await findUser(trx, id))!;
+      await recordAudit(trx, {
+        type: status === 'suspended' ? auditTypes.userSuspended : auditTypes.userActivated,
+        actorId: caller.id,
+        subjectId: id,
+      });
+      return updated;
     });
-    return updated;
   }
 
   async createApiKey(caller: Caller, input: { userId?: string; name: string }): Promise<{ id: string; key: string }> {

@@ -7,7 +7,7 @@ interface UserRow {
   id: string;
   role: User['role'];
   name: string;
-  mobile: string;
+  mobile: string | null;
   email: string | null;
   parent_id: string | null;
   path: string;
@@ -55,12 +55,18 @@ export async function insertUser(trx: Knex.Transaction, u: Omit<User, 'createdAt
   return toUser(row!);
 }
 
-export async function updateUserStatus(db: Db, id: string, status: User['status']): Promise<User> {
-  const [row] = (await db('users')
+/** Sets the status; undefined when the user already had it (nothing changed). */
+export async function updateUserStatus(
+  trx: Knex.Transaction,
+  id: string,
+  status: User['status'],
+): Promise<User | undefined> {
+  const [row] = (await trx('users')
     .where({ id })
-    .update({ status, updated_at: db.fn.now() })
+    .whereNot({ status })
+    .update({ status, updated_at: trx.fn.now() })
     .returning('*')) as UserRow[];
-  return toUser(row!);
+  return row && toUser(row);
 }
 
 export interface Page<T> {

@@ -7,7 +7,8 @@ export interface User {
   id: string;
   role: Role;
   name: string;
-  mobile: string;
+  /** The sign-in mobile; only an admin may have none (the bootstrap admin until one is set). */
+  mobile: string | null;
   email: string | null;
   parentId: string | null;
   /** Ids from the root down to this user, joined by '/'. */

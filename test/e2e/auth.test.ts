@@ -88,6 +88,22 @@ describe('portal sign-in: OTP, sessions, refresh rotation', () => {
     assert.equal((await smsTo(smsUrl, suspended.mobile)).length, 0);
   });
 
+  test('the bootstrap admin cannot be signed into by SMS at 9999999999 (or at all, having no mobile)', async () => {
+    const made = '9999999999';
+    const adminId = (await db('users').where({ role: 'admin' }).orderBy('created_at').first('id')).id as string;
+    assert.equal((await db('users').where({ id: adminId }).first('mobile')).mobile, null);
+    const seen = (await smsTo(smsUrl, made)).length;
+    const res = await anon.post('/v1/auth/otp', { mobile: made }, false);
+    assert.equal(res.status, 202);
+    const challenge = await db('otp_challenges').where({ id: res.body.challengeId }).first('user_id');
+    assert.equal(challenge.user_id, null, 'the challenge signs in nobody');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await smsTo(smsUrl, made)).length, seen, 'no code is sent');
+    const guess = await anon.post('/v1/auth/otp/verify', { challengeId: res.body.challengeId, otp: '123456' }, false);
+    assert.equal(guess.status, 401);
+    assert.equal((await auditOf(adminId, 'auth.sign_in')).length, 0);
+  });
+
   test('bad input is a 400 that changes nothing', async () => {
     const bad = await anon.post<ErrorBody>('/v1/auth/otp', { mobile: '12345' }, false);
     assert.equal(bad.status, 400);

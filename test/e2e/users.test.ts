@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../src/db/knex';
-import { hashApiKey } from '../../src/users/api-keys';
+import { newId } from '../../src/ids';
+import { generateApiKey, hashApiKey, keyPrefix } from '../../src/users/api-keys';
 import { ApiClient, adminKey, uniqueMobile, type Reply } from '../support/api';
 import { testDb } from '../support/db';
 import { addUser, expectError, ghostId, type Member } from '../support/people';
@@ -97,7 +98,7 @@ describe('POST /v1/users', () => {
   test('every user but support gets an empty wallet', async () => {
     for (const m of [md, dist, ret, dist2]) {
       const w = await admin.get(`/v1/wallets/${m.id}`);
-      assert.deepEqual(w.body, { userId: m.id, currency: 'INR', balance: 0, held: 0, available: 0 });
+      assert.deepEqual(w.body, { userId: m.id, currency: 'INR', balance: 0, held: 0, available: 0, dues: 0 });
     }
     expectError(await admin.get(`/v1/wallets/${support.id}`), 404, 'NOT_FOUND');
     assert.equal(
@@ -371,6 +372,69 @@ describe('suspend and activate', () => {
       401,
       'UNAUTHENTICATED',
     );
+  });
+});
+
+describe('the admins', () => {
+  /** Whatever a test did, the platform's bootstrap admin is active again for the next one. */
+  const restoreAdmin = () => db('users').where({ id: adminId }).update({ status: 'active' });
+
+  test('the bootstrap admin has no sign-in mobile: null in the user shape', async () => {
+    const res = await admin.get(`/v1/users/${adminId}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.mobile, null);
+    assert.equal(res.body.role, 'admin');
+    const listed = await admin.get<{ items: Array<Record<string, unknown>> }>('/v1/users?limit=200');
+    assert.equal(listed.body.items.find((u) => u.id === adminId)?.mobile, null);
+    assert.equal(await usersWithMobile('9999999999'), 0);
+  });
+
+  test('403 for an admin suspending itself; it stays active', async () => {
+    try {
+      const res = await admin.post(`/v1/users/${adminId}/suspend`, {}, false);
+      expectError(res, 403, 'FORBIDDEN');
+      assert.match(JSON.stringify(res.body), /cannot suspend or activate itself/);
+      assert.equal((await userRow(adminId)).status, 'active');
+      assert.equal((await admin.get(`/v1/users/${adminId}`)).status, 200, 'the admin still works');
+    } finally {
+      await restoreAdmin();
+    }
+  });
+
+  test('two admins suspending each other at once: one stays active, the other is refused', async () => {
+    const otherId = newId('usr');
+    const otherKey = generateApiKey();
+    await db('users').insert({
+      id: otherId,
+      role: 'admin',
+      name: 'Second admin',
+      mobile: uniqueMobile(),
+      path: otherId,
+    });
+    await db('api_keys').insert({
+      id: newId('key'),
+      user_id: otherId,
+      name: 'test',
+      key_hash: hashApiKey(otherKey),
+      key_prefix: keyPrefix(otherKey),
+    });
+    const other = admin.as(otherKey);
+    try {
+      const [a, b] = await Promise.all([
+        admin.post(`/v1/users/${otherId}/suspend`, {}, false),
+        other.post(`/v1/users/${adminId}/suspend`, {}, false),
+      ]);
+      const statuses = [(await userRow(adminId)).status, (await userRow(otherId)).status];
+      assert.equal(statuses.filter((st) => st === 'active').length, 1, JSON.stringify([a.body, b.body]));
+      const refused = a.status === 200 ? b : a;
+      assert.equal([a, b].filter((r) => r.status === 200).length, 1);
+      // Refused under the lock (409), or already suspended when its request was authenticated (422).
+      const answer = [refused.status, (refused.body as { error?: { code?: string } }).error?.code];
+      assert.ok(['409,CONFLICT', '422,USER_SUSPENDED'].includes(answer.join(',')), JSON.stringify(refused.body));
+    } finally {
+      await restoreAdmin();
+      await db('users').where({ id: otherId }).update({ status: 'suspended' });
+    }
   });
 });
 
