@@ -22,31 +22,48 @@ import {
   type RechargeWorkflowInput,
   type Resolution,
 } from '../src/recharges/workflow-api';
-import type { RechargeStatus } from '../src/recharges/types';
+import type { RechargeFailureCode, RechargeStatus } from '../src/recharges/types';
 import { searchAttributes } from '../src/temporal/search-attributes';
 import type { Notification } from '../activities/notifications';
 import { confirmAndRefund } from './refund';
 
 // Database-only steps run as local activities: no extra history events, no task-queue round
 // trip. Each is idempotent, so a worker dying mid-step just runs it again.
-const db = proxyLocalActivities<Activities>({
+const {
+  holdForRecharge,
+  captureRecharge,
+  releaseRechargeHold,
+  markRecharge,
+  noteRecharge,
+  startNotifications,
+  screenAndReserve,
+  settleRechargeSuccess,
+  settleRechargeFailure,
+} = proxyLocalActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
 
 // Provider calls: the adapter has its own request timeout and reports a timeout as "unknown"
 // (never a failure); heartbeats let a replacement worker take over quickly after a crash.
-const provider = proxyActivities<Activities>({
+const { submitRecharge, checkRechargeStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '60 seconds',
   heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
+/** The money steps under the names this run's history records them by. */
+function moneySteps() {
+  return patched('activities-named-for-money')
+    ? { hold: holdForRecharge, capture: captureRecharge, release: releaseRechargeHold }
+    : { hold: screenAndReserve, capture: settleRechargeSuccess, release: settleRechargeFailure };
+}
+
 const finalStatuses: RechargeStatus[] = ['success', 'failed', 'reversed'];
 
 type Outcome =
   | { kind: 'success'; operatorRef: string | null; note: string }
-  | { kind: 'failed'; code: string; reason: string; note: string };
+  | { kind: 'failed'; code: RechargeFailureCode; reason: string; note: string };
 
 /** A final provider answer as an outcome; undefined while the provider still has no answer. */
 function outcomeOf(r: ProviderResult, source: string): Outcome | undefined {
@@ -54,7 +71,7 @@ function outcomeOf(r: ProviderResult, source: string): Outcome | undefined {
     case 'success':
       return { kind: 'success', operatorRef: r.operatorRef, note: `${source}: success` };
     case 'failed':
-      return { kind: 'failed', code: r.code, reason: r.message, note: `${source}: failed (${r.code})` };
+      return { kind: 'failed', code: 'PROVIDER_DECLINED', reason: r.message, note: `${source}: failed (${r.code})` };
     case 'reversed':
       return {
         kind: 'failed',
@@ -114,7 +131,8 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
     inbox.checkNow = true;
   });
 
-  const screening = await db.screenAndReserve({ ...input, workflowId: workflowInfo().workflowId });
+  const money = moneySteps();
+  const screening = await money.hold({ ...input, workflowId: workflowInfo().workflowId });
   if (!screening.ok) {
     state.rejection = { code: screening.code, message: screening.message };
     state.failureReason = screening.message;
@@ -130,7 +148,7 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
 
   if (outcome.kind === 'success') {
     state.operatorRef = outcome.operatorRef;
-    await db.settleRechargeSuccess({
+    await money.capture({
       rechargeId: input.rechargeId,
       userId: input.userId,
       operator: input.operator,
@@ -142,7 +160,7 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
     setStatus('success');
   } else {
     state.failureReason = outcome.reason;
-    await db.settleRechargeFailure({
+    await money.release({
       rechargeId: input.rechargeId,
       code: outcome.code,
       reason: outcome.reason,
@@ -194,7 +212,7 @@ async function actOnLaterAnswer(input: RechargeWorkflowInput, state: RechargeSta
       await notify(input, state);
     }
   } else if (state.status === 'failed' && r.status === 'success') {
-    await db.noteRecharge({
+    await noteRecharge({
       rechargeId: input.rechargeId,
       status: 'failed',
       note: `late success from ${u.provider} after the amount was released: needs review`,
@@ -211,7 +229,7 @@ async function route(
 ): Promise<Outcome> {
   const tried: string[] = [];
   for (;;) {
-    const sent = await provider.submitRecharge({
+    const sent = await submitRecharge({
       rechargeId: input.rechargeId,
       operator: input.operator,
       subscriber: input.subscriber,
@@ -242,7 +260,7 @@ async function route(
   }
 
   setStatus('pending');
-  await db.markRecharge({ rechargeId: input.rechargeId, status: 'pending', note: `awaiting ${state.provider}` });
+  await markRecharge({ rechargeId: input.rechargeId, status: 'pending', note: `awaiting ${state.provider}` });
   let expired = false;
   // A durable timer bounds the whole wait; the polls run on their own schedule inside it.
   void sleep(input.policy.maxPendingSeconds * 1000).then(() => (expired = true));
@@ -256,14 +274,14 @@ async function route(
     if (expired) break;
     inbox.checkNow = false;
     const polled = outcomeOf(
-      await provider.checkRechargeStatus({ rechargeId: input.rechargeId, provider: state.provider! }),
+      await checkRechargeStatus({ rechargeId: input.rechargeId, provider: state.provider! }),
       `${state.provider} status check`,
     );
     if (polled) return polled;
   }
 
   setStatus('manual_review');
-  await db.markRecharge({
+  await markRecharge({
     rechargeId: input.rechargeId,
     status: 'manual_review',
     note: `no final answer from ${state.provider} within ${input.policy.maxPendingSeconds} s`,
@@ -301,6 +319,6 @@ async function notify(input: RechargeWorkflowInput, state: RechargeState): Promi
     messages.push({ channel: 'email', to: input.notify.email, subject: `Recharge ${state.status}`, body: text });
   }
   if (messages.length) {
-    await db.startNotifications({ idPrefix: `notify-${input.rechargeId}-${state.status}`, messages });
+    await startNotifications({ idPrefix: `notify-${input.rechargeId}-${state.status}`, messages });
   }
 }

@@ -40,22 +40,22 @@ export async function reversalWorkflow(input: ReversalWorkflowInput): Promise<Re
 // The reversal as first released: started once per recharge, trusting a provider's reversal
 // without a status check and posting refund and claw-backs all or nothing. Kept only so that
 // reversals started before the patch replay and finish as they began.
-const db = proxyLocalActivities<Activities>({
+const { reverseRecharge, noteRecharge } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
-const provider = proxyActivities<Activities>({
+const { checkRechargeStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '60 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
 async function reverseAsFirstReleased(input: ReversalWorkflowInput): Promise<ReversalResult> {
   if (input.trigger === 'dispute') {
-    const check = await provider.checkRechargeStatus({ rechargeId: input.rechargeId, provider: input.provider });
+    const check = await checkRechargeStatus({ rechargeId: input.rechargeId, provider: input.provider });
     const upheld = check.status === 'failed' || check.status === 'reversed' || check.status === 'not_found';
     if (!upheld) {
       const note = `dispute by ${input.by} not upheld: ${input.provider} reports ${check.status} (${input.reason})`;
-      await db.noteRecharge({ rechargeId: input.rechargeId, status: 'success', note });
+      await noteRecharge({ rechargeId: input.rechargeId, status: 'success', note });
       return { reversed: false, note };
     }
   }
@@ -64,7 +64,7 @@ async function reverseAsFirstReleased(input: ReversalWorkflowInput): Promise<Rev
       ? `dispute by ${input.by} upheld: ${input.reason}`
       : `reversed by ${input.provider}: ${input.reason}`;
   try {
-    await db.reverseRecharge({ rechargeId: input.rechargeId, note });
+    await reverseRecharge({ rechargeId: input.rechargeId, note });
   } catch (err) {
     upsertSearchAttributes([{ key: searchAttributes.rechargeStatus, value: 'reversal_blocked' }]);
     throw ApplicationFailure.nonRetryable(`reversal of ${input.rechargeId} could not be posted`, 'REVERSAL_BLOCKED', {

@@ -14,7 +14,9 @@ import type { UserService } from '../users/service';
 import type { Caller } from '../users/types';
 import { checkAgainstOperator } from './operators';
 import { finalRechargeStatuses, type RechargeStore } from './store';
-import { rechargeId, rechargeWorkflowId, type Recharge, type RechargeStatus } from './types';
+import type { rechargeWorkflow } from '../../workflows/recharge';
+import type { reversalWorkflow } from '../../workflows/reversal';
+import { isRefusal, rechargeId, rechargeWorkflowId, type Recharge, type RechargeStatus } from './types';
 import {
   checkNowSignal,
   outcomeUpdate,
@@ -23,6 +25,7 @@ import {
   reversalRequestSignal,
   reversalWorkflowId,
   type RechargePolicy,
+  type RechargeState,
   type RechargeWorkflowInput,
   type Resolution,
   type ReversalRequest,
@@ -34,6 +37,10 @@ export interface NewRecharge {
   amount: bigint;
   circle?: string;
 }
+
+declare const validated: unique symbol;
+/** A request that passed validate(): only such a request starts a recharge. */
+export type ValidRecharge = NewRecharge & { readonly [validated]: true };
 
 const openStatuses: readonly RechargeStatus[] = ['received', 'processing', 'pending', 'manual_review'];
 
@@ -54,24 +61,24 @@ export class RechargeService {
     };
   }
 
-  /**
-   * Starts the recharge (or finds the one this caller already started with this key) and returns
-   * once it is screened and its amount held, or at a final status when `waitMs` allows.
-   */
   /** The static rules (role, operator, amount, subscriber): a request that can never succeed starts nothing. */
-  async validate(caller: Caller, req: NewRecharge): Promise<void> {
+  async validate(caller: Caller, req: NewRecharge): Promise<ValidRecharge> {
     if (caller.role === 'support' || caller.role === 'admin') {
       throw new AppError('FORBIDDEN', 'Recharges are made from a retailer or distributor wallet');
     }
     const check = checkAgainstOperator(await this.store.operator(req.operator), req);
     if (!check.ok) throw new AppError(check.code, check.message);
+    return req as ValidRecharge;
   }
 
-  async create(caller: Caller, req: NewRecharge, idempotencyKey: string, waitMs: number): Promise<Recharge> {
-    await this.validate(caller, req);
+  /**
+   * Starts the recharge (or finds the one this caller already started with this key) and returns
+   * once it is screened and its amount held, or at a final status when `waitMs` allows. The
+   * workflow decides everything that depends on the moment (the user active, duplicates, KYC,
+   * funds) and answers a refusal in the update's result, which becomes the caller's error.
+   */
+  async create(caller: Caller, req: ValidRecharge, idempotencyKey: string, waitMs: number): Promise<Recharge> {
     const user = await this.users.visible(caller, caller.id);
-    if (user.status !== 'active') throw new AppError('USER_SUSPENDED', 'This user is suspended');
-
     const id = rechargeId(caller.id, idempotencyKey);
     const workflowId = rechargeWorkflowId(caller.id, idempotencyKey);
     const input: RechargeWorkflowInput = {
@@ -84,7 +91,7 @@ export class RechargeService {
       policy: this.policy(),
       notify: { mobile: user.mobile, email: user.email },
     };
-    const start = new WithStartWorkflowOperation('rechargeWorkflow', {
+    const start = new WithStartWorkflowOperation<typeof rechargeWorkflow>('rechargeWorkflow', {
       workflowId,
       taskQueue: this.config.temporal.taskQueue,
       args: [input],
@@ -97,25 +104,39 @@ export class RechargeService {
         { key: searchAttributes.amountPaise, value: Number(req.amount) },
       ],
     });
+    let state: RechargeState | undefined;
     try {
       const update = await this.temporal.workflow.startUpdateWithStart(outcomeUpdate, {
         startWorkflowOperation: start,
         args: [{ untilFinal: waitMs > 0 }],
         waitForStage: 'ACCEPTED',
       });
-      await waitAtMost(update.result(), waitMs);
+      state = (await resultWithin(update.result(), waitMs)) ?? (await this.screening(workflowId));
     } catch (err) {
       // The workflow for this key has already finished: the projection has its answer.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
-    await this.screened(id);
     const recharge = await this.store.get(id);
     if (!recharge) throw new AppError('UNAVAILABLE', 'The recharge was accepted but is not readable yet; retry');
-    // Refused at screening (duplicate, funds, KYC...): the caller gets the reason as an error.
-    if (recharge.status === 'failed' && recharge.failureCode && isRefusal(recharge.failureCode)) {
-      throw new AppError(contractCode(recharge.failureCode), recharge.failureReason ?? recharge.failureCode);
-    }
+    const refusal =
+      state?.rejection ??
+      (recharge.status === 'failed' && isRefusal(recharge.failureCode)
+        ? { code: recharge.failureCode, message: recharge.failureReason ?? recharge.failureCode }
+        : null);
+    if (refusal) throw new AppError(refusal.code, refusal.message);
     return recharge;
+  }
+
+  /** The screening answer of a running recharge (at once when screened); undefined once it has closed. */
+  private async screening(workflowId: string): Promise<RechargeState | undefined> {
+    try {
+      return await this.temporal.workflow
+        .getHandle(workflowId)
+        .executeUpdate(outcomeUpdate, { args: [{ untilFinal: false }] });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   async visible(caller: Caller, id: string): Promise<Recharge> {
@@ -179,7 +200,7 @@ export class RechargeService {
         args: [{ untilFinal: true }],
         waitForStage: 'ACCEPTED',
       });
-      await waitAtMost(update.result(), 10_000);
+      await resultWithin(update.result(), 10_000);
     } catch (err) {
       // The workflow can settle and close before the wait for its outcome is admitted: then
       // Temporal no longer knows the update, and the projection has the answer.
@@ -232,21 +253,12 @@ export class RechargeService {
     return 'ignored';
   }
 
-  /** When a caller stopped waiting early (a tiny waitMs), screening may still be under way. */
-  private async screened(id: string): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      const r = await this.store.get(id);
-      if (r && r.status !== 'received') return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   /**
    * Sends a reversal request to the recharge's reversal workflow, starting a new run when none is
    * running: a request never waits on, nor is swallowed by, an earlier one that was not upheld.
    */
   private async requestReversal(request: ReversalRequest, recharge: Recharge): Promise<void> {
-    await this.temporal.workflow.signalWithStart('reversalWorkflow', {
+    await this.temporal.workflow.signalWithStart<typeof reversalWorkflow, [ReversalRequest]>('reversalWorkflow', {
       workflowId: reversalWorkflowId(request.rechargeId),
       taskQueue: this.config.temporal.taskQueue,
       args: [request],
@@ -275,35 +287,16 @@ export class RechargeService {
   }
 }
 
-/** Waits for `p` for up to `ms` (0: until it settles), then stops listening; its rejection still propagates. */
-async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
-  if (ms <= 0) {
-    await p;
-    return;
-  }
+/** What `p` resolves to within `ms` (0: however long it takes), or undefined if it takes longer. */
+async function resultWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  if (ms <= 0) return p;
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Screening refusals are answered to the caller as errors; provider failures are recharge outcomes. */
-const refusalCodes = [
-  'RISK_REJECTED',
-  'INSUFFICIENT_FUNDS',
-  'LIMIT_EXCEEDED',
-  'KYC_REQUIRED',
-  'USER_SUSPENDED',
-  'UNKNOWN_OPERATOR',
-  'INVALID_AMOUNT',
-] as const;
-
-function isRefusal(code: string): boolean {
-  return (refusalCodes as readonly string[]).includes(code);
-}
-
-function contractCode(code: string): (typeof refusalCodes)[number] {
-  return isRefusal(code) ? (code as (typeof refusalCodes)[number]) : 'RISK_REJECTED';
 }

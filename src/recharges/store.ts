@@ -3,7 +3,7 @@ import type { Db } from '../db/knex';
 import { whereInSubtree } from '../db/subtree';
 import type { Beneficiary, CommissionRule } from './commission';
 import type { OperatorConfig } from './operators';
-import type { Recharge, RechargeStatus, TimelineEntry } from './types';
+import type { Recharge, RechargeFailureCode, RechargeStatus, TimelineEntry } from './types';
 
 interface RechargeRow {
   id: string;
@@ -63,7 +63,7 @@ export interface StatusChange {
   provider?: string | null;
   operatorRef?: string | null;
   commission?: bigint;
-  failureCode?: string | null;
+  failureCode?: RechargeFailureCode | null;
   failureReason?: string | null;
 }
 
@@ -117,6 +117,32 @@ export class RechargeStore {
       .returning('id')) as unknown[];
     if (inserted.length) await trx('recharge_events').insert({ recharge_id: r.id, status: 'received' });
     return inserted.length > 0;
+  }
+
+  /** Where screening of this recharge stands: a replayed screening must not screen twice. */
+  async screeningState(
+    trx: Knex.Transaction,
+    id: string,
+  ): Promise<{ status: RechargeStatus; failureCode: string | null; failureReason: string | null }> {
+    const r = (await trx('recharges').where({ id }).first('status', 'failure_code', 'failure_reason')) as {
+      status: RechargeStatus;
+      failure_code: string | null;
+      failure_reason: string | null;
+    };
+    return { status: r.status, failureCode: r.failure_code, failureReason: r.failure_reason };
+  }
+
+  /**
+   * Serialises screenings of the same user, subscriber, operator and amount until `trx` ends, so
+   * that two requests racing under different keys see each other in recentDuplicate.
+   */
+  async lockDuplicateKey(
+    trx: Knex.Transaction,
+    r: { userId: string; operator: string; subscriber: string; amount: bigint },
+  ): Promise<void> {
+    await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [
+      `recharge-dup:${r.userId}:${r.operator}:${r.subscriber}:${r.amount}`,
+    ]);
   }
 
   /**

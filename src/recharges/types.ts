@@ -11,6 +11,32 @@ export const rechargeStatuses = [
 ] as const;
 export type RechargeStatus = (typeof rechargeStatuses)[number];
 
+/** Why screening refused a recharge: answered to the caller as the contract error of that code. */
+export const refusalCodes = [
+  'USER_SUSPENDED',
+  'KYC_REQUIRED',
+  'RISK_REJECTED',
+  'INSUFFICIENT_FUNDS',
+  'LIMIT_EXCEEDED',
+] as const;
+export type RefusalCode = (typeof refusalCodes)[number];
+
+/** Why a recharge ended failed: a refusal at screening, or what happened after its hold. */
+export type RechargeFailureCode =
+  | RefusalCode
+  /** The provider failed it for a reason of the subscriber's (its own code is in the reason). */
+  | 'PROVIDER_DECLINED'
+  /** Every provider that could take it was down or refused it for reasons of its own. */
+  | 'NO_PROVIDER'
+  /** The provider's first final answer was a reversal. */
+  | 'REVERSED'
+  /** Support resolved it as failed. */
+  | 'RESOLVED_FAILED';
+
+export function isRefusal(code: string | null): code is RefusalCode {
+  return (refusalCodes as readonly string[]).includes(code ?? '');
+}
+
 export interface TimelineEntry {
   at: Date;
   status: string;
@@ -29,6 +55,7 @@ export interface Recharge {
   provider: string | null;
   operatorRef: string | null;
   commission: bigint;
+  /** A RechargeFailureCode; rows written before the codes were typed may hold a provider's own code. */
   failureCode: string | null;
   failureReason: string | null;
   createdAt: Date;

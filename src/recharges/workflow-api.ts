@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ProviderResult } from '../providers/recharge/types';
-import type { RechargeStatus } from './types';
+import type { RechargeStatus, RefusalCode } from './types';
 
 /** The recharge workflow's interface, shared by the workflow and its clients (API, ops CLI). */
 export interface RechargePolicy {
@@ -31,8 +31,8 @@ export interface RechargeState {
   failureReason: string | null;
   /** The provider's own id for the recharge, once it gave one: callbacks must carry the same. */
   providerTxnId?: string | null;
-  /** Set when screening refused the recharge: the contract error code. */
-  rejection: { code: string; message: string } | null;
+  /** Set when screening refused the recharge: the contract error the caller is answered with. */
+  rejection: { code: RefusalCode; message: string } | null;
 }
 
 export interface ProviderUpdate {

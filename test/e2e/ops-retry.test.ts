@@ -58,7 +58,7 @@ after(async () => {
 test('a broken activity strands a recharge; it is listed as stuck, and after the fix a retry settles it', async () => {
   worker = await startWorker(stack.config, log, {
     activityOverrides: {
-      settleRechargeSuccess: () => {
+      captureRecharge: () => {
         throw ApplicationFailure.nonRetryable('settlement broken on purpose', 'BROKEN_ON_PURPOSE');
       },
     },
@@ -161,7 +161,7 @@ test('a batch retry by visibility query resets what matches and reports each wor
   await worker?.stop();
   worker = await startWorker(stack.config, log, {
     activityOverrides: {
-      settleRechargeFailure: () => {
+      releaseRechargeHold: () => {
         throw ApplicationFailure.nonRetryable('refund broken on purpose', 'BROKEN_ON_PURPOSE');
       },
     },

@@ -95,10 +95,10 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
     async ({ body, query, req, res }) => {
       const caller = callerOf(res);
       requireMoneyMover(caller);
-      await deps.recharges.validate(caller, body);
+      const recharge = await deps.recharges.validate(caller, body);
       await requireStepUp(deps, caller, req, body.amount);
       await respondIdempotently(deps.idempotency, `recharge:${caller.id}`, req, res, async (key) => {
-        const r = await deps.recharges.create(caller, body, key, query.waitMs);
+        const r = await deps.recharges.create(caller, recharge, key, query.waitMs);
         return { status: isFinal(r) ? 200 : 202, body: rechargeView(r) };
       });
     },
