@@ -4,7 +4,8 @@
  * NULL): sha256 over the previous batch's hash, every entry of the batch (in seq order) and the
  * full content of every transfer of the batch (in the order of their debit entries), so altering,
  * deleting or reordering any entry, or any field of a transfer (amount, accounts, kind,
- * reference, metadata, links, times), breaks the chain from that batch on.
+ * reference, metadata, links, times, cap exemption, balancing flags and bound) or the cap an
+ * entry recorded, breaks the chain from that batch on.
  *
  * Entries written before batch hashing each carry their own hash (a batch of one entry):
  * sha256(entry content | previous hash). A batch always has at least two entries, so the number

@@ -303,7 +303,10 @@ describe('ledger engine (pure)', () => {
     one(c, pay('o', 'wallet', 'provider', 10n));
     one(c, pay('h', 'wallet', 'provider', 10n, { pending: true }));
     const bad: Array<[TransferInput, string]> = [
-      [pay('x', 'wallet', 'provider', 5n, { pending: true, balancingDebit: true }), 'balancingDebit'],
+      [
+        pay('x', 'wallet', 'provider', 5n, { pending: true, balancingDebit: true } as Partial<TransferInput>),
+        'balancingDebit',
+      ],
       [pay('x', 'provider', 'wallet', 5n, { reversalOf: 'o', balancingCredit: true }), 'balancingCredit'],
       [{ id: 'x', post: true, pendingId: 'h', kind: 'x', balancingDebit: true } as TransferInput, 'balancingDebit'],
       [pay('x', 'wallet', 'provider', 5n, { balancingDebit: 1 as unknown as boolean }), 'balancingDebit'],
