@@ -13,7 +13,7 @@ import { createMetrics } from '../metrics';
 import { createSmsSender } from '../notify/sms';
 import { registerOpsMetrics } from '../ops/metrics';
 import { OpsService } from '../ops/service';
-import { createRechargeProviders } from '../recharges/providers-port';
+import { createRechargeProviders } from './recharge-providers';
 import { RechargeService } from '../recharges/service';
 import { RechargeStore } from '../recharges/store';
 import { piiVaultFromConfig } from '../security/pii';
@@ -22,6 +22,7 @@ import { TopupService } from '../topups/service';
 import { TopupStore } from '../topups/store';
 import { UserService } from '../users/service';
 import { WalletService } from '../wallets/service';
+import { capFor } from '../kyc/caps';
 
 export interface RunningApi {
   url: string;
@@ -34,7 +35,7 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
   const temporal = await connectClient(config.temporal);
   const ledger = new Ledger(db);
   await ledger.ensureSystemAccounts();
-  const users = new UserService(db, ledger, config.kyc.caps);
+  const users = new UserService(db, ledger, (role) => capFor(role, 'none', config.kyc.caps));
   const providers = createRechargeProviders(db, config, log);
   if (config.env === 'production') await providers.registry.assertUsable();
   const metrics = createMetrics();

@@ -8,7 +8,7 @@ import { createDb } from '../db/knex';
 import { kycProviderFromConfig } from '../kyc/provider-client';
 import { KycStore } from '../kyc/store';
 import { assertKycAllowsSpend } from '../kyc/spend-guard';
-import { createRechargeProviders } from '../recharges/providers-port';
+import { createRechargeProviders } from './recharge-providers';
 import { RechargeStore } from '../recharges/store';
 import { Ledger } from '../ledger';
 import { createGatewayClient } from '../topups/gateway-client';

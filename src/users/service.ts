@@ -3,7 +3,6 @@ import { auditTypes, recordAudit } from '../audit/log';
 import type { Db } from '../db/knex';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
-import { capFor, type KycCapsConfig } from '../kyc/caps';
 import { walletAccount, type Ledger } from '../ledger';
 import { generateApiKey, hashApiKey, keyPrefix } from './api-keys';
 import { canManage, canRead, mayHaveChild } from './hierarchy';
@@ -23,7 +22,8 @@ export class UserService {
   constructor(
     private readonly db: Db,
     private readonly ledger: Ledger,
-    private readonly kycCaps: KycCapsConfig,
+    /** The balance cap of a new user's wallet (KYC has not started: the lowest tier's), by role. */
+    private readonly newWalletCap: (role: Role) => bigint | null,
   ) {}
 
   /** A user the caller may see, or NOT_FOUND (never FORBIDDEN, so ids cannot be probed). */
@@ -62,7 +62,7 @@ export class UserService {
         });
         // The wallet is created with the user or not at all.
         if (input.role !== 'support') {
-          const cap = capFor(input.role, 'none', this.kycCaps);
+          const cap = this.newWalletCap(input.role);
           await this.ledger.createAccounts([walletAccount(id, { cap })], trx);
         }
         return user;

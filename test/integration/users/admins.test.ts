@@ -13,6 +13,7 @@ import { UserService } from '../../../src/users/service';
 import type { Caller } from '../../../src/users/types';
 import { uniqueMobile } from '../../support/api';
 import { freshDatabase, type FreshDatabase } from '../../support/fresh-db';
+import { capFor } from '../../../src/kyc/caps';
 
 // Each test owns a whole database: the rules here are about the platform's only admins.
 const config = loadConfig({ ...process.env, NODE_ENV: 'test' });
@@ -154,7 +155,7 @@ describe('suspending admins', () => {
   before(async () => {
     fresh = await freshDatabase();
     ledger = new Ledger(fresh.db);
-    users = new UserService(fresh.db, ledger, config.kyc.caps);
+    users = new UserService(fresh.db, ledger, (role) => capFor(role, 'none', config.kyc.caps));
     first = await admin();
     second = await admin();
   });
