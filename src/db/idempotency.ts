@@ -32,7 +32,7 @@ export class IdempotencyStore {
       const row = (await this.db('idempotency_keys').where({ scope, key }).first()) as
         | { request_hash: string; response_status: number | null; response_body: unknown; locked_until: Date }
         | undefined;
-      if (!row) continue; // released between our insert and select: try again
+      if (!row) continue; // gone between our insert and select: try again
       if (row.request_hash !== requestHash) return { kind: 'mismatch' };
       if (row.response_status !== null) {
         return { kind: 'replay', response: { status: row.response_status, body: row.response_body } };
@@ -58,8 +58,15 @@ export class IdempotencyStore {
       });
   }
 
-  /** Forget a claim whose request failed without a definite answer, so a retry runs again. */
+  /**
+   * Ends the lease of a claim whose request failed without a definite answer, so a retry with the
+   * same body runs again at once. The request hash stays: another body under the key is still a
+   * mismatch, whatever happened before.
+   */
   async release(scope: string, key: string): Promise<void> {
-    await this.db('idempotency_keys').where({ scope, key }).whereNull('response_status').delete();
+    await this.db('idempotency_keys')
+      .where({ scope, key })
+      .whereNull('response_status')
+      .update({ locked_until: this.db.raw("now() - interval '1 second'") });
   }
 }
