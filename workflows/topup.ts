@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -21,6 +22,7 @@ import {
   type TopupState,
   type TopupWorkflowInput,
 } from '../src/topups/workflow-api';
+import type { FundingSource } from '../src/topups/approval';
 import type { TopupStatus } from '../src/topups/types';
 
 const activityOptions = {
@@ -28,7 +30,18 @@ const activityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
 
-const { creditTopup, finishTopup } = proxyActivities<Activities>(activityOptions);
+const { creditTopup, finishTopup, settleGatewayPayment, startNotifications } =
+  proxyActivities<Activities>(activityOptions);
+
+/**
+ * Runs from this patch on settle every payment the gateway reports through settleGatewayPayment,
+ * including one that comes after another payment or after the top-up closed; runs recorded before
+ * it credited only the first matching success and dropped the rest.
+ */
+const SETTLE_EVERY_GATEWAY_PAYMENT = 'settle-every-gateway-payment';
+
+const sourceOf = (d: TopupDecision): FundingSource =>
+  d.source ?? (d.fundedBy === 'platform' ? 'platform' : { userId: d.by });
 
 /** An activity's final failure, as a failure the update's caller sees with the same type (code). */
 function rethrowForCaller(err: unknown): never {
@@ -41,17 +54,23 @@ function rethrowForCaller(err: unknown): never {
 /**
  * A top-up: a bank-transfer fund request waiting for its upline's decision, or a gateway
  * payment waiting for the gateway's webhook; either expires if nothing happens in time.
- * Money moves only in `creditTopup`, whose ledger transfer id is the top-up's, so replays and
- * duplicate decisions or webhooks can never credit twice.
+ * Money moves only in `creditTopup` and `settleGatewayPayment`, whose ledger transfer id is the
+ * top-up's, so replays and duplicate decisions or webhooks can never credit twice.
+ *
+ * Money the gateway captured is never dropped: a payment reported after the first one, or after
+ * the top-up failed or expired, is settled before the workflow ends; one reported after it ended
+ * starts a new run of it (`closedAs`, by signal-with-start from the API) that only settles it.
  */
 export async function topupWorkflow(input: TopupWorkflowInput): Promise<TopupState> {
   const state: TopupState = {
-    status: input.method === 'bank_transfer' ? 'pending_approval' : 'awaiting_payment',
+    status: input.closedAs ?? (input.method === 'bank_transfer' ? 'pending_approval' : 'awaiting_payment'),
     paymentUrl: null,
     failureReason: null,
   };
   let deciding = false;
   let payment: GatewayPaymentEvent | undefined;
+  /** Payments reported after the first, or while the top-up was not waiting for one. */
+  const laterPayments: GatewayPaymentEvent[] = [];
 
   const setStatus = (status: TopupStatus) => {
     state.status = status;
@@ -71,7 +90,7 @@ export async function topupWorkflow(input: TopupWorkflowInput): Promise<TopupSta
             topupId: input.topupId,
             userId: input.userId,
             amountPaise: input.amountPaise,
-            source: d.fundedBy === 'platform' ? 'platform' : { userId: d.by },
+            source: sourceOf(d),
             decidedBy: d.by,
             note: d.note,
           }).catch(rethrowForCaller);
@@ -86,12 +105,19 @@ export async function topupWorkflow(input: TopupWorkflowInput): Promise<TopupSta
       }
     },
     {
-      validator: (_d: TopupDecision) => {
+      validator: (d: TopupDecision) => {
         if (input.method !== 'bank_transfer') {
           throw ApplicationFailure.nonRetryable('Gateway top-ups are settled by the gateway', 'CONFLICT');
         }
         if (deciding) throw ApplicationFailure.nonRetryable('A decision on this top-up is in progress', 'CONFLICT');
         if (!open()) throw ApplicationFailure.nonRetryable(`This top-up is already ${state.status}`, 'CONFLICT');
+        const source = d.decision === 'approve' ? sourceOf(d) : 'platform';
+        if (
+          d.decision === 'approve' &&
+          (d.by === input.userId || (source !== 'platform' && source.userId === input.userId))
+        ) {
+          throw ApplicationFailure.nonRetryable('Nobody can approve their own top-up request', 'FORBIDDEN');
+        }
       },
     },
   );
@@ -122,16 +148,55 @@ export async function topupWorkflow(input: TopupWorkflowInput): Promise<TopupSta
   );
 
   setHandler(paymentLinkUpdate, async () => {
-    await condition(() => state.paymentUrl !== null || !open());
+    await condition(() => state.paymentUrl !== null || !open() || input.closedAs !== undefined);
     return state;
   });
 
-  // Duplicate and late webhooks are harmless: only the first one for our order counts.
+  // The first payment reported while the order waits decides it; every other one is settled at the end.
   setHandler(gatewayPaymentSignal, (e: GatewayPaymentEvent) => {
-    if (payment === undefined && open() && !deciding) payment = e;
+    if (payment === undefined && input.closedAs === undefined && open() && !deciding) payment = e;
+    else laterPayments.push(e);
   });
 
-  if (input.method === 'bank_transfer') {
+  /** Credits a captured payment or records its refund (alerting operations); a failure fails an open order. */
+  const settle = async (e: GatewayPaymentEvent) => {
+    const settled = await settleGatewayPayment({
+      topupId: input.topupId,
+      userId: input.userId,
+      amountPaise: input.amountPaise,
+      payment: e,
+      statusBefore: state.status,
+    });
+    if (settled.action === 'credited') {
+      state.failureReason = null;
+      if (state.status !== 'completed') setStatus('completed');
+    } else if (open()) {
+      state.failureReason = settled.detail;
+      setStatus('failed');
+    }
+    if (settled.action === 'refund_due' && input.alertEmail) {
+      await startNotifications({
+        idPrefix: `notify-${input.topupId}-refund-${e.paymentId}`,
+        messages: [
+          {
+            channel: 'email',
+            to: input.alertEmail,
+            subject: `Tijori: refund gateway payment ${e.paymentId}`,
+            body: [
+              `The gateway captured payment ${e.paymentId} (order ${e.orderId}, ${e.amountPaise} paise) for top-up ${input.topupId},`,
+              `which is ${state.status}; it was not credited: ${settled.detail}.`,
+              'Refund it at the gateway (docs/RUNBOOK.md, section 2e).',
+            ].join('\n'),
+          },
+        ],
+      });
+    }
+  };
+
+  if (input.closedAs !== undefined) {
+    // Started together with the signal of the payment to settle: nothing else to wait for.
+    await condition(() => laterPayments.length > 0);
+  } else if (input.method === 'bank_transfer') {
     const decided = await condition(() => !open() && !deciding, `${input.approvalTtlSeconds} seconds`);
     if (!decided) {
       // An approval that began just before the deadline finishes first; then the deadline wins.
@@ -169,6 +234,8 @@ export async function topupWorkflow(input: TopupWorkflowInput): Promise<TopupSta
     } else if (!paid) {
       await finishTopup({ topupId: input.topupId, status: 'expired', note: 'not paid in time' });
       setStatus('expired');
+    } else if (patched(SETTLE_EVERY_GATEWAY_PAYMENT)) {
+      await settle(payment!);
     } else if (payment!.outcome === 'success' && payment!.amountPaise === input.amountPaise) {
       try {
         await creditTopup({
@@ -194,6 +261,13 @@ export async function topupWorkflow(input: TopupWorkflowInput): Promise<TopupSta
       setStatus('failed');
     }
   }
-  await condition(allHandlersFinished);
+  // Checked after the last await, so a payment signalled while the workflow was finishing is
+  // settled by it rather than dropped.
+  for (;;) {
+    await condition(allHandlersFinished);
+    const late = laterPayments.shift();
+    if (late === undefined) break;
+    if (patched(SETTLE_EVERY_GATEWAY_PAYMENT)) await settle(late);
+  }
   return state;
 }

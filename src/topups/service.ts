@@ -1,6 +1,7 @@
 import { isUniqueViolation } from '../db/errors';
 import { createHash } from 'node:crypto';
 import {
+  WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
@@ -10,7 +11,8 @@ import type { Config } from '../config';
 import { AppError, notFound } from '../errors';
 import { searchAttributes } from '../temporal/search-attributes';
 import type { UserService } from '../users/service';
-import type { Caller } from '../users/types';
+import type { Caller, User } from '../users/types';
+import { approvalSource, assertMayDecide, assertStuck, type ApprovalParties, type FundingSource } from './approval';
 import type { TopupStore } from './store';
 import { finalTopupStatuses, topupWorkflowId, type Topup, type TopupStatus } from './types';
 import {
@@ -42,7 +44,6 @@ export class TopupService {
 
   async create(caller: Caller, req: NewTopup, idempotencyKey: string): Promise<Topup> {
     const id = TopupService.topupId(caller.id, idempotencyKey);
-    const workflowId = topupWorkflowId(id);
     const bank = req.method === 'bank_transfer';
     let topup: Topup;
     try {
@@ -53,33 +54,34 @@ export class TopupService {
         method: req.method,
         status: bank ? 'pending_approval' : 'awaiting_payment',
         utr: bank ? req.utr : null,
-        workflowId,
+        workflowId: topupWorkflowId(id),
       });
     } catch (err) {
-      if (isUniqueViolation(err, 'topups_user_utr_key')) {
+      if (isUniqueViolation(err, 'topups_utr_key')) {
         throw new AppError('CONFLICT', 'This UTR has already been claimed in another top-up request');
       }
       throw err;
     }
-    const input: TopupWorkflowInput = {
-      topupId: id,
-      userId: caller.id,
-      amountPaise: req.amount.toString(),
-      method: req.method,
-      approvalTtlSeconds: this.config.topups.approvalTtlSeconds,
-      paymentTtlSeconds: this.config.topups.paymentTtlSeconds,
-    };
-    const handle = await this.temporal.workflow.start('topupWorkflow', {
-      workflowId,
-      taskQueue: this.config.temporal.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: searchAttributes.userId, value: caller.id },
-        { key: searchAttributes.topupStatus, value: topup.status },
-        { key: searchAttributes.amountPaise, value: Number(req.amount) },
-      ],
-    });
+    // The stored row is the request, whatever happened to earlier attempts under this key (a 5xx
+    // keeps no answer to replay): another body is refused, and the workflow starts from the row.
+    if (topup.method !== req.method || topup.amount !== req.amount || topup.utr !== (bank ? req.utr : null)) {
+      throw new AppError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used with a different request body');
+    }
+    let handle: WorkflowHandle;
+    try {
+      handle = await this.temporal.workflow.start('topupWorkflow', {
+        workflowId: topup.workflowId,
+        taskQueue: this.config.temporal.taskQueue,
+        args: [this.workflowInput(topup)],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        // A retry after the workflow has finished must not start the request over.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: this.searchAttributesOf(topup),
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return (await this.store.get(id))!;
+      throw err;
+    }
     if (!bank) {
       // The workflow creates the gateway order; wait briefly for its payment link. A slow or absent
       // gateway must not hold the request: the top-up is answered awaiting_payment, and GET shows
@@ -93,6 +95,28 @@ export class TopupService {
       }
     }
     return (await this.store.get(id))!;
+  }
+
+  /** The workflow's input, always from the stored request. */
+  private workflowInput(t: Topup, closedAs?: TopupStatus): TopupWorkflowInput {
+    return {
+      topupId: t.id,
+      userId: t.userId,
+      amountPaise: t.amount.toString(),
+      method: t.method,
+      approvalTtlSeconds: this.config.topups.approvalTtlSeconds,
+      paymentTtlSeconds: this.config.topups.paymentTtlSeconds,
+      alertEmail: this.config.notify.opsAlertEmail,
+      ...(closedAs === undefined ? {} : { closedAs }),
+    };
+  }
+
+  private searchAttributesOf(t: Topup) {
+    return [
+      { key: searchAttributes.userId, value: t.userId },
+      { key: searchAttributes.topupStatus, value: t.status },
+      { key: searchAttributes.amountPaise, value: Number(t.amount) },
+    ];
   }
 
   /** A top-up whose requester the caller may see; NOT_FOUND otherwise. */
@@ -110,31 +134,23 @@ export class TopupService {
   async decide(caller: Caller, id: string, decision: 'approve' | 'reject', note?: string): Promise<Topup> {
     const topup = await this.visible(caller, id);
     const requester = await this.users.visible(caller, topup.userId);
-    const directUpline = requester.parentId === caller.id;
-    if (caller.id === requester.id || !(caller.role === 'admin' || directUpline) || caller.role === 'support') {
-      throw new AppError('FORBIDDEN', 'Only the direct upline or an admin can decide this top-up');
-    }
+    assertMayDecide({ requester, approver: caller });
     if (caller.status !== 'active') throw new AppError('USER_SUSPENDED', 'This user is suspended');
     if (decision === 'approve' && requester.status !== 'active') {
       throw new AppError('USER_SUSPENDED', 'The requesting user is suspended');
     }
-    if (topup.method !== 'bank_transfer') {
-      throw new AppError('CONFLICT', 'Gateway top-ups are settled by the payment gateway');
-    }
-    if (finalTopupStatuses.includes(topup.status)) {
-      throw new AppError('CONFLICT', `This top-up is already ${topup.status}`);
-    }
+    this.assertDecidable(topup, decision);
+    const source = decision === 'approve' ? await this.fundingOf(caller, requester, 'decision') : undefined;
     return this.updateWorkflow(topup, (h) =>
-      h.executeUpdate(decideTopupUpdate, {
-        args: [{ decision, by: caller.id, fundedBy: caller.role === 'admin' ? 'platform' : 'approver', note }],
-      }),
+      h.executeUpdate(decideTopupUpdate, { args: [{ decision, by: caller.id, source, note }] }),
     );
   }
 
   /**
    * Operations settle a stuck request (src/ops, which records the audit trail): support or an
-   * admin approves it (credited from the platform float, as an admin's approval is), rejects it,
-   * or expires it; a gateway order that was never paid can only be expired.
+   * admin rejects or expires it, or approves one its upline has left undecided for
+   * OPS_STUCK_TOPUP_AFTER_SECONDS, on that upline's behalf and from its money (the float only when
+   * the upline is the admin); a gateway order that was never paid can only be expired.
    */
   async settleAsOperations(
     caller: Caller,
@@ -155,16 +171,42 @@ export class TopupService {
         'Gateway top-ups are settled by the payment gateway; an unpaid one can be expired',
       );
     }
-    if (action === 'approve' && (await this.users.visible(caller, topup.userId)).status !== 'active') {
-      throw new AppError('USER_SUSPENDED', 'The requesting user is suspended');
+    if (action !== 'approve') {
+      return this.updateWorkflow(topup, (h) =>
+        action === 'expire'
+          ? h.executeUpdate(expireTopupUpdate, { args: [{ by: caller.id, note }] })
+          : h.executeUpdate(decideTopupUpdate, { args: [{ decision: 'reject', by: caller.id, note }] }),
+      );
     }
+    const requester = await this.users.visible(caller, topup.userId);
+    const source = await this.fundingOf(caller, requester, 'operations');
+    assertStuck(topup.createdAt, new Date(), this.config.ops.stuckTopupAfterSeconds);
+    if (requester.status !== 'active') throw new AppError('USER_SUSPENDED', 'The requesting user is suspended');
+    this.assertDecidable(topup, 'approve');
     return this.updateWorkflow(topup, (h) =>
-      action === 'expire'
-        ? h.executeUpdate(expireTopupUpdate, { args: [{ by: caller.id, note }] })
-        : h.executeUpdate(decideTopupUpdate, {
-            args: [{ decision: action, by: caller.id, fundedBy: 'platform', note }],
-          }),
+      h.executeUpdate(decideTopupUpdate, { args: [{ decision: 'approve', by: caller.id, source, note }] }),
     );
+  }
+
+  /** Whose money an approval by `caller` moves (src/topups/approval.ts); refusals are thrown. */
+  private async fundingOf(caller: Caller, requester: User, via: 'decision' | 'operations'): Promise<FundingSource> {
+    const addressee: ApprovalParties['addressee'] = requester.parentId
+      ? await this.users.visible(caller, requester.parentId)
+      : null;
+    return approvalSource({ requester, addressee, approver: caller }, via);
+  }
+
+  /** A bank-transfer request still open; for an approval, one whose UTR nobody claimed before it. */
+  private assertDecidable(topup: Topup, decision: 'approve' | 'reject'): void {
+    if (topup.method !== 'bank_transfer') {
+      throw new AppError('CONFLICT', 'Gateway top-ups are settled by the payment gateway');
+    }
+    if (finalTopupStatuses.includes(topup.status)) {
+      throw new AppError('CONFLICT', `This top-up is already ${topup.status}`);
+    }
+    if (decision === 'approve' && topup.utrDuplicateOf) {
+      throw new AppError('CONFLICT', `This UTR was claimed first by top-up ${topup.utrDuplicateOf}`);
+    }
   }
 
   /** Sends an update to the top-up's workflow; a workflow already gone means the top-up is settled. */
@@ -187,19 +229,25 @@ export class TopupService {
   }
 
   /**
-   * A gateway webhook, already signature-checked. Forwarded to the top-up's workflow as a
-   * signal; duplicates and webhooks for settled top-ups are acknowledged and change nothing.
+   * A gateway webhook, already signature-checked. A payment already settled (a resent webhook),
+   * or a failure reported for a top-up that has ended, is acknowledged and changes nothing.
+   * Anything else goes to the top-up's workflow: as a signal while it runs, or, once it has closed,
+   * by starting it again to settle the payment, since money the gateway captured is never dropped.
    */
   async gatewayWebhook(e: GatewayPaymentEvent): Promise<'forwarded' | 'already_settled'> {
     const topup = await this.store.byOrderId(e.orderId);
     if (!topup) throw notFound('Order');
-    if (finalTopupStatuses.includes(topup.status)) return 'already_settled';
-    try {
-      await this.temporal.workflow.getHandle(topup.workflowId).signal(gatewayPaymentSignal, e);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return 'already_settled';
-      throw err;
-    }
+    if ((await this.store.payment(e.paymentId))?.action) return 'already_settled';
+    if (e.outcome === 'failure' && finalTopupStatuses.includes(topup.status)) return 'already_settled';
+    await this.temporal.workflow.signalWithStart('topupWorkflow', {
+      workflowId: topup.workflowId,
+      taskQueue: this.config.temporal.taskQueue,
+      args: [this.workflowInput(topup, topup.status)],
+      signal: gatewayPaymentSignal,
+      signalArgs: [e],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: this.searchAttributesOf(topup),
+    });
     return 'forwarded';
   }
 }

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { FundingSource } from './approval';
 import type { TopupMethod, TopupStatus } from './types';
 
 /** The top-up workflow's interface, shared by the workflow and its clients (API, ops). */
@@ -10,13 +11,22 @@ export interface TopupWorkflowInput {
   method: TopupMethod;
   approvalTtlSeconds: number;
   paymentTtlSeconds: number;
+  /** Where a gateway payment that has to be refunded is reported (OPS_ALERT_EMAIL). */
+  alertEmail?: string;
+  /**
+   * Set when a gateway payment arrives for a top-up whose workflow has closed: the webhook starts
+   * a new run (signal-with-start) in the status the top-up closed with, which only settles it.
+   */
+  closedAs?: TopupStatus;
 }
 
 export interface TopupDecision {
   decision: 'approve' | 'reject';
   by: string;
-  /** Admin approval credits from the platform float; an upline's debits its own wallet. */
-  fundedBy: 'platform' | 'approver';
+  /** Who pays for an approval (src/topups/approval.ts): the platform float or a wallet. */
+  source?: FundingSource;
+  /** What API servers sent before `source`: 'platform', or the approver's own wallet. */
+  fundedBy?: 'platform' | 'approver';
   note?: string;
 }
 

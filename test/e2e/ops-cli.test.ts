@@ -178,6 +178,12 @@ test('support approves a stuck top-up request from the platform float', async ()
     utr: `UTR${Date.now()}`,
   });
   assert.equal(t.status, 202, JSON.stringify(t.body));
+  const fresh = await ops('topup', 'approve', t.body.id, '--note', 'UTR seen in the bank statement', '--as', supportId);
+  assert.equal(fresh.code, 1, 'a request its upline may still decide is not for operations');
+  assert.match(fresh.stderr, /CONFLICT/);
+  await db('topups')
+    .where({ id: t.body.id })
+    .update({ created_at: db.raw('now() - make_interval(secs => ?)', [stack.config.ops.stuckTopupAfterSeconds + 60]) });
   const r = await ops('topup', 'approve', t.body.id, '--note', 'UTR seen in the bank statement', '--as', supportId);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(json<{ status: string }>(r).status, 'completed');

@@ -76,24 +76,49 @@ describe('top-up deadlines', { concurrency: true }, () => {
     recordHistory(`topup-${t.body.id}`, 'topup-bank-expired');
   });
 
-  test('an unpaid gateway order expires; a payment after the deadline is acknowledged and credits nothing', async () => {
+  test('an unpaid gateway order expires; a payment the gateway captures after the deadline is credited late, once', async () => {
     const r = await addUser(dist.api, 'retailer');
     const t = await r.api.post<Topup>('/v1/topups', { method: 'gateway', amount: 7_500 });
     assert.equal(t.status, 202, JSON.stringify(t.body));
     const done = await settled(t.body.id);
     assert.deepEqual([done.body.status, done.body.note], ['expired', 'not paid in time']);
+    await waitFor(
+      () => workflowStatus(t.body.id),
+      (s) => s === 'COMPLETED',
+    );
+    recordHistory(`topup-${t.body.id}`, 'topup-gateway-expired');
 
     const late = await fetch(`${t.body.paymentUrl}/complete`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ outcome: 'success' }),
     });
-    const paid = (await late.json()) as { status: string; webhook: { delivered: boolean; httpStatus: number } };
+    const paid = (await late.json()) as {
+      status: string;
+      paymentId: string;
+      webhook: { delivered: boolean; httpStatus: number };
+    };
     assert.deepEqual([paid.status, paid.webhook.delivered, paid.webhook.httpStatus], ['paid', true, 200]);
-    assert.equal((await admin.get<Topup>(`/v1/topups/${t.body.id}`)).body.status, 'expired');
-    assert.equal(await balanceOf(admin, r.id), 0);
-    assert.deepEqual(await transfersOf(t.body.id), []);
-    recordHistory(`topup-${t.body.id}`, 'topup-gateway-expired');
+    const credited = await waitFor(
+      () => admin.get<Topup>(`/v1/topups/${t.body.id}`),
+      (x) => x.body.status === 'completed',
+    );
+    assert.equal(
+      credited.body.note,
+      `not paid in time; credited late: payment ${paid.paymentId} was captured after the top-up had expired`,
+    );
+    assert.equal(await balanceOf(admin, r.id), 7_500);
+    assert.equal((await transfersOf(t.body.id)).length, 1);
+    await waitFor(
+      () => workflowStatus(t.body.id),
+      (s) => s === 'COMPLETED',
+    );
+    recordHistory(`topup-${t.body.id}`, 'topup-gateway-paid-after-expiry');
+
+    const again = await fetch(`${t.body.paymentUrl}/resend-webhook`, { method: 'POST' });
+    assert.equal(((await again.json()) as { httpStatus: number }).httpStatus, 200);
+    assert.equal(await balanceOf(admin, r.id), 7_500);
+    assert.equal((await transfersOf(t.body.id)).length, 1);
   });
 
   test(

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { loadConfig } from '../../src/config';
 import type { Db } from '../../src/db/knex';
+import { freePort } from '../../src/dev/free-port';
 import { Ledger, systemAccounts, walletAccountId } from '../../src/ledger';
+import { createLogger } from '../../src/logger';
+import { startApi } from '../../src/run/api';
 import { connectClient } from '../../src/temporal/connection';
 import { ApiClient, adminKey, type Reply } from '../support/api';
-import { testDb } from '../support/db';
+import { testDb, uniq } from '../support/db';
 import {
   addUser,
   balanceOf,
@@ -18,6 +22,7 @@ import {
   type Member,
   buildTree,
 } from '../support/people';
+import { recordHistory } from '../support/histories';
 import { startStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -242,18 +247,51 @@ describe('bank-transfer top-ups', () => {
     assert.equal(Number((await db('topups').where({ user_id: r.id }).count('* as n'))[0]!.n), 1);
   });
 
-  test('duplicate UTRs: 409 CONFLICT for the same user (any case, even after a rejection); others may quote it', async () => {
+  test('a UTR is claimed once across the platform: 409 CONFLICT for anyone else, in any case, even after a rejection', async () => {
     const ref = utr();
     const first = await created(await bankTopup(ret, 3_000, ref));
-    expectError(await bankTopup(ret, 3_000, ref), 409, 'CONFLICT');
-    expectError(await bankTopup(ret, 9_999, ref), 409, 'CONFLICT');
-    expectError(await bankTopup(ret, 3_000, ref.toLowerCase()), 409, 'CONFLICT');
-    expectError(await bankTopup(ret, 3_000, ` ${ref} `), 409, 'CONFLICT');
-    await created(await bankTopup(ret2, 3_000, ref));
+    for (const [who, quoted] of [
+      [ret, ref],
+      [ret, ref.toLowerCase()],
+      [ret, ` ${ref} `],
+      [ret2, ref],
+      [dist, ref.toLowerCase()],
+      [mret, ref],
+    ] as const) {
+      expectError(await bankTopup(who, 9_999, quoted), 409, 'CONFLICT');
+    }
     assert.equal((await decide(dist.api, first.id, 'reject')).status, 200);
-    expectError(await bankTopup(ret, 3_000, ref), 409, 'CONFLICT');
-    const rows = await db('topups').whereRaw('upper(utr) = ?', [ref.toUpperCase()]).select('user_id');
-    assert.deepEqual(rows.map((r: { user_id: string }) => r.user_id).sort(), [ret.id, ret2.id].sort());
+    expectError(await bankTopup(ret2, 3_000, ref), 409, 'CONFLICT');
+    const rows = await db('topups').whereRaw('upper(utr) = ?', [ref.toUpperCase()]).select('id');
+    assert.deepEqual(
+      rows.map((r: { id: string }) => r.id),
+      [first.id],
+    );
+  });
+
+  test('a claim the UTR migration found to repeat an earlier one cannot be approved by anyone', async () => {
+    const [a, b] = [await addUser(dist.api, 'retailer'), await addUser(dist.api, 'retailer')];
+    const earlier = await created(await bankTopup(a, 2_000));
+    const later = await created(await bankTopup(b, 2_000));
+    await db('topups').where({ id: later.id }).update({ utr_duplicate_of: earlier.id });
+    const f0 = await floatPosted();
+    expectError(await decide(admin, later.id, 'approve'), 409, 'CONFLICT');
+    expectError(await decide(dist.api, later.id, 'approve'), 409, 'CONFLICT');
+    await db('topups')
+      .where({ id: later.id })
+      .update({
+        created_at: db.raw('now() - make_interval(secs => ?)', [stack.config.ops.stuckTopupAfterSeconds + 60]),
+      });
+    expectError(
+      await support.api.post(`/v1/ops/topups/${later.id}/approve`, { note: 'statement checked' }, false),
+      409,
+      'CONFLICT',
+    );
+    assert.equal(await statusOf(later.id), 'pending_approval');
+    assert.deepEqual([await balanceOf(admin, b.id), await floatPosted()], [0, f0]);
+    assert.deepEqual(await topupTransfers(later.id), []);
+    assert.equal((await decide(dist.api, later.id, 'reject')).status, 200, 'it can still be rejected');
+    assert.equal((await decide(admin, earlier.id, 'approve')).status, 200, 'the first claim is approved as usual');
   });
 
   test('400 for bad requests, 401, 403 for support — and none of them creates anything', async () => {
@@ -378,6 +416,33 @@ async function resend(paymentUrl: string) {
 const orderIdOf = async (id: string) =>
   ((await db('topups').where({ id }).first('order_id')) as { order_id: string }).order_id;
 
+/** A webhook as the gateway signs it: for payments the simulator cannot make (a second capture). */
+function signedWebhook(event: { event: string; orderId: string; amount: number; paymentId: string }) {
+  const body = JSON.stringify(event);
+  return postWebhook(body, signWith(stack.config.providers.gatewayWebhookSecret, body));
+}
+
+const paymentsOf = async (topupId: string) =>
+  db('topup_gateway_payments')
+    .where({ topup_id: topupId })
+    .orderBy('received_at')
+    .select('payment_id', 'outcome', 'amount', 'action', 'detail');
+
+/** The operations alert about a payment to refund. */
+async function alertAbout(paymentId: string): Promise<{ subject: string; text: string }> {
+  const mails = await waitFor(
+    async () =>
+      (
+        (await (
+          await fetch(`${stack.sims.urls.mailHttp}/messages?to=${stack.config.notify.opsAlertEmail}`)
+        ).json()) as { items: Array<{ subject: string; text: string }> }
+      ).items.filter((m) => m.subject.includes(paymentId)),
+    (items) => items.length > 0,
+  );
+  assert.equal(mails.length, 1, 'one alert per payment');
+  return mails[0]!;
+}
+
 describe('gateway top-ups', () => {
   test('202 awaiting_payment with the gateway’s paymentUrl; GET reads it', async () => {
     const t = await created(await ret.api.post<Topup>('/v1/topups', { method: 'gateway', amount: 40_000 }));
@@ -458,16 +523,16 @@ describe('gateway top-ups', () => {
     assert.deepEqual(await topupTransfers(t.id), []);
   });
 
-  test('a signed webhook for another amount fails the top-up; the real payment afterwards credits nothing', async () => {
+  test('a signed webhook for another amount fails the top-up as a refund due (alerted); the real payment afterwards is credited late', async () => {
     const t = await created(await ret.api.post<Topup>('/v1/topups', { method: 'gateway', amount: 9_000 }));
     const r0 = await balanceOf(admin, ret.id);
-    const body = JSON.stringify({
+    const short = uniq('pay_short');
+    const hook = await signedWebhook({
       event: 'payment.succeeded',
       orderId: await orderIdOf(t.id),
       amount: 900,
-      paymentId: 'pay_short',
+      paymentId: short,
     });
-    const hook = await postWebhook(body, signWith(stack.config.providers.gatewayWebhookSecret, body));
     assert.equal(hook.status, 200, JSON.stringify(hook.body));
     const done = await waitFor(
       () => admin.get<Topup>(`/v1/topups/${t.id}`),
@@ -475,12 +540,28 @@ describe('gateway top-ups', () => {
     );
     assert.deepEqual(
       [done.body.status, done.body.failureReason],
-      ['failed', 'paid amount differs from the order amount'],
+      ['failed', 'paid amount differs from the order amount; refund at the gateway'],
     );
-    assert.equal((await payAtGateway(t.paymentUrl as string, 'success')).webhook.httpStatus, 200);
-    assert.equal(await statusOf(t.id), 'failed');
+    assert.deepEqual(await paymentsOf(t.id), [
+      { payment_id: short, outcome: 'success', amount: 900n, action: 'refund_due', detail: done.body.failureReason },
+    ]);
+    assert.match((await alertAbout(short)).subject, new RegExp(`refund gateway payment ${short}`));
     assert.equal(await balanceOf(admin, ret.id), r0);
     assert.deepEqual(await topupTransfers(t.id), []);
+
+    const paid = await payAtGateway(t.paymentUrl as string, 'success');
+    assert.equal(paid.webhook.httpStatus, 200);
+    const late = await waitFor(
+      () => admin.get<Topup>(`/v1/topups/${t.id}`),
+      (r) => r.body.status === 'completed',
+    );
+    assert.equal(late.body.failureReason, null);
+    assert.match(
+      late.body.note as string,
+      new RegExp(`credited late: payment ${paid.paymentId} .* after the top-up had failed`),
+    );
+    assert.equal(await balanceOf(admin, ret.id), r0 + 9_000);
+    assert.equal((await topupTransfers(t.id)).length, 1);
   });
 
   test('a payment the wallet cannot take (over its cap) fails the top-up with a refund note and moves nothing', async () => {
@@ -495,6 +576,10 @@ describe('gateway top-ups', () => {
     );
     assert.equal(done.body.status, 'failed');
     assert.match(done.body.failureReason as string, /LIMIT_EXCEEDED.*refund at the gateway/);
+    const [payment, ...more] = await paymentsOf(t.id);
+    assert.equal(more.length, 0);
+    assert.deepEqual([payment!.action, payment!.detail], ['refund_due', done.body.failureReason]);
+    await alertAbout(payment!.payment_id);
     assert.equal(await balanceOf(admin, r.id), 0);
     assert.equal(await floatPosted(), f0);
     assert.deepEqual(await topupTransfers(t.id), []);
@@ -517,5 +602,238 @@ describe('gateway top-ups', () => {
     ]) {
       expectError(await postWebhook(bad, signWith(secret, bad)), 400, 'VALIDATION_FAILED');
     }
+  });
+});
+
+describe('gateway payments that come late are credited once, never dropped', () => {
+  test('a success after payment.failed, once its workflow has closed, is credited once and ends completed', async () => {
+    const r = await addUser(dist.api, 'retailer');
+    const f0 = await floatPosted();
+    const t = await created(await r.api.post<Topup>('/v1/topups', { method: 'gateway', amount: 8_000 }));
+    const failed = await payAtGateway(t.paymentUrl as string, 'failure');
+    await waitFor(
+      () => workflowStatus(t.id),
+      (s) => s === 'COMPLETED',
+    );
+    assert.equal(await statusOf(t.id), 'failed');
+
+    const orderId = await orderIdOf(t.id);
+    const captured = uniq('pay_retry');
+    const success = { event: 'payment.succeeded', orderId, amount: 8_000, paymentId: captured };
+    const hook = await signedWebhook(success);
+    assert.deepEqual([hook.status, hook.body.result], [200, 'forwarded']);
+    const done = await waitFor(
+      () => admin.get<Topup>(`/v1/topups/${t.id}`),
+      (x) => x.body.status === 'completed',
+    );
+    assert.equal(done.body.failureReason, null);
+    assert.match(
+      done.body.note as string,
+      new RegExp(`^credited late: payment ${captured} was captured after the top-up had failed$`),
+    );
+    assert.equal(await balanceOf(admin, r.id), 8_000);
+    assert.equal(await floatPosted(), f0 + 8_000n);
+    const [tr, ...more] = await topupTransfers(t.id);
+    assert.equal(more.length, 0);
+    assert.deepEqual(
+      [tr.debit_account_id, tr.credit_account_id, tr.amount, tr.metadata],
+      [systemAccounts.platformFloat, walletAccountId(r.id), 8_000n, { orderId, paymentId: captured }],
+    );
+    recordHistory(`topup-${t.id}`, 'topup-gateway-paid-after-failure');
+
+    // The same capture again, and at once: acknowledged, nothing moves twice.
+    const again = await Promise.all(Array.from({ length: 4 }, () => signedWebhook(success)));
+    assert.ok(
+      again.every((a) => a.status === 200),
+      JSON.stringify(again.map((a) => a.body)),
+    );
+    assert.equal((await resend(t.paymentUrl as string)).httpStatus, 200, 'the old failure changes nothing');
+    await waitFor(
+      () => workflowStatus(t.id),
+      (s) => s === 'COMPLETED',
+    );
+    assert.equal(await balanceOf(admin, r.id), 8_000);
+    assert.equal((await topupTransfers(t.id)).length, 1);
+    assert.equal(await statusOf(t.id), 'completed');
+
+    // A second capture on the same order is money to give back: a refund due, alerted, not a second credit.
+    const second = uniq('pay_second');
+    assert.equal((await signedWebhook({ ...success, paymentId: second })).status, 200);
+    const refund = await waitFor(
+      () => paymentsOf(t.id),
+      (rows) => rows.some((p: { payment_id: string; action: string | null }) => p.payment_id === second && p.action),
+    );
+    assert.deepEqual(
+      refund.map((p: { payment_id: string; outcome: string; action: string }) => [p.payment_id, p.outcome, p.action]),
+      [
+        [failed.paymentId, 'failure', 'none'],
+        [captured, 'success', 'credited'],
+        [second, 'success', 'refund_due'],
+      ],
+    );
+    assert.match((await alertAbout(second)).text, new RegExp(`already credited by payment ${captured}`));
+    const final = (await admin.get<Topup>(`/v1/topups/${t.id}`)).body;
+    assert.equal(final.status, 'completed');
+    assert.match(
+      final.note as string,
+      new RegExp(`payment ${second} of 8000 paise captured after the top-up had completed`),
+    );
+    assert.equal(await balanceOf(admin, r.id), 8_000);
+    assert.equal(await floatPosted(), f0 + 8_000n);
+  });
+
+  test('a payment on time is recorded and credited with its payment id; a failure for an ended top-up changes nothing', async () => {
+    const r = await addUser(dist.api, 'retailer');
+    const t = await created(await r.api.post<Topup>('/v1/topups', { method: 'gateway', amount: 2_500 }));
+    const paid = await payAtGateway(t.paymentUrl as string, 'success');
+    await waitFor(
+      () => statusOf(t.id),
+      (s) => s === 'completed',
+    );
+    const [tr] = await topupTransfers(t.id);
+    assert.deepEqual(tr.metadata, { orderId: await orderIdOf(t.id), paymentId: paid.paymentId });
+    recordHistory(`topup-${t.id}`, 'topup-gateway-paid');
+    const late = await signedWebhook({
+      event: 'payment.failed',
+      orderId: await orderIdOf(t.id),
+      amount: 2_500,
+      paymentId: uniq('pay_fail'),
+    });
+    assert.deepEqual([late.status, late.body.result], [200, 'already_settled']);
+    assert.equal(await statusOf(t.id), 'completed');
+    assert.equal(await balanceOf(admin, r.id), 2_500);
+  });
+});
+
+describe('operations approve only stuck requests, with the money of whom the request is addressed to', () => {
+  const opsSettle = (api: ApiClient, id: string, action: 'approve' | 'reject' | 'expire') =>
+    api.post<Topup>(`/v1/ops/topups/${id}/${action}`, { note: 'UTR seen in the bank statement' }, false);
+  /** Backdates a request past the stuck threshold, as if its upline had ignored it that long. */
+  const makeStuck = (id: string) =>
+    db('topups')
+      .where({ id })
+      .update({
+        created_at: db.raw('now() - make_interval(secs => ?)', [stack.config.ops.stuckTopupAfterSeconds + 60]),
+      });
+  const auditOf = (id: string) => db('audit_events').where({ subject_id: id }).select('type', 'actor_id');
+
+  test('a fresh request is 409 for support and an admin alike: nothing moves, nothing is audited', async () => {
+    const [r0, d0, f0] = [await balanceOf(admin, ret.id), await balanceOf(admin, dist.id), await floatPosted()];
+    const t = await created(await bankTopup(ret, 4_000));
+    for (const api of [support.api, admin]) expectError(await opsSettle(api, t.id, 'approve'), 409, 'CONFLICT');
+    assert.equal(await statusOf(t.id), 'pending_approval');
+    assert.deepEqual(
+      [await balanceOf(admin, ret.id), await balanceOf(admin, dist.id), await floatPosted()],
+      [r0, d0, f0],
+    );
+    assert.deepEqual(await topupTransfers(t.id), []);
+    assert.deepEqual(await auditOf(t.id), []);
+    assert.equal((await decide(dist.api, t.id, 'reject')).status, 200, 'it is still its upline’s to decide');
+  });
+
+  test('a stuck request addressed to a distributor is paid from that distributor’s wallet, not the float', async () => {
+    await fund(admin, dist, 20_000);
+    const [r0, d0, f0] = [await balanceOf(admin, ret.id), await balanceOf(admin, dist.id), await floatPosted()];
+    const t = await created(await bankTopup(ret, 6_000));
+    await makeStuck(t.id);
+    const a = await opsSettle(support.api, t.id, 'approve');
+    assert.equal(a.status, 200, JSON.stringify(a.body));
+    assert.deepEqual([a.body.status, a.body.decidedBy], ['completed', support.id]);
+    assert.equal(await balanceOf(admin, ret.id), r0 + 6_000);
+    assert.equal(await balanceOf(admin, dist.id), d0 - 6_000);
+    assert.equal(await floatPosted(), f0, 'the platform float is untouched');
+    const [tr, ...more] = await topupTransfers(t.id);
+    assert.equal(more.length, 0);
+    assert.deepEqual([tr.debit_account_id, tr.kind], [walletAccountId(dist.id), 'topup_by_upline']);
+    assert.deepEqual(await auditOf(t.id), [{ type: 'ops.topup_approved', actor_id: support.id }]);
+
+    // The distributor cannot pay: 422, and nothing moves.
+    const d1 = await balanceOf(admin, dist.id);
+    const short = await created(await bankTopup(ret2, d1 + 1));
+    await makeStuck(short.id);
+    expectError(await opsSettle(support.api, short.id, 'approve'), 422, 'INSUFFICIENT_FUNDS');
+    assert.equal(await statusOf(short.id), 'pending_approval');
+    assert.equal(await balanceOf(admin, dist.id), d1);
+    assert.deepEqual(await topupTransfers(short.id), []);
+    assert.deepEqual(await auditOf(short.id), []);
+    assert.equal((await opsSettle(support.api, short.id, 'reject')).status, 200);
+  });
+
+  test('a stuck request addressed to the admin is paid from the float', async () => {
+    const [w0, f0] = [await balanceOf(admin, dist2.id), await floatPosted()];
+    const t = await created(await bankTopup(dist2, 3_000));
+    await makeStuck(t.id);
+    const a = await opsSettle(support.api, t.id, 'approve');
+    assert.equal(a.status, 200, JSON.stringify(a.body));
+    assert.equal(await balanceOf(admin, dist2.id), w0 + 3_000);
+    assert.equal(await floatPosted(), f0 + 3_000n);
+    const [tr] = await topupTransfers(t.id);
+    assert.deepEqual([tr.debit_account_id, tr.kind], [systemAccounts.platformFloat, 'topup']);
+  });
+
+  test('an admin cannot approve its own request by any route; nothing moves', async () => {
+    const [w0, f0] = [await balanceOf(admin, adminId), await floatPosted()];
+    const own = await created(
+      await admin.post<Topup>('/v1/topups', { method: 'bank_transfer', amount: 2_000, utr: utr() }),
+    );
+    expectError(await decide(admin, own.id, 'approve'), 403, 'FORBIDDEN');
+    expectError(await opsSettle(admin, own.id, 'approve'), 403, 'FORBIDDEN');
+    await makeStuck(own.id);
+    expectError(await opsSettle(admin, own.id, 'approve'), 403, 'FORBIDDEN');
+    expectError(await opsSettle(support.api, own.id, 'approve'), 403, 'FORBIDDEN');
+    // Nor straight at its workflow, past the API.
+    await assert.rejects(
+      temporal.workflow
+        .getHandle(`topup-${own.id}`)
+        .executeUpdate('decide', { args: [{ decision: 'approve', by: adminId, source: 'platform' }] }),
+      (err: Error & { cause?: { type?: string } }) => err.cause?.type === 'FORBIDDEN',
+    );
+    assert.equal(await statusOf(own.id), 'pending_approval');
+    assert.equal(await balanceOf(admin, adminId), w0);
+    assert.equal(await floatPosted(), f0);
+    assert.deepEqual(await topupTransfers(own.id), []);
+    assert.deepEqual(await auditOf(own.id), []);
+    assert.equal((await decide(admin, own.id, 'reject')).status, 403, 'nor decide it at all');
+    assert.equal((await opsSettle(admin, own.id, 'reject')).status, 200);
+  });
+});
+
+describe('a top-up retried after a 5xx', () => {
+  test('another body under the key is 409 and changes nothing; the workflow takes the stored request', async () => {
+    // An API whose Temporal namespace does not exist: it stores the request, then cannot start its
+    // workflow and answers 500, which keeps no answer for the key.
+    const broken = await startApi(
+      loadConfig({ ...stack.env, API_PORT: String(await freePort()), TEMPORAL_NAMESPACE: uniq('missing-ns') }),
+      createLogger('silent'),
+    );
+    const r = await addUser(dist.api, 'retailer');
+    const key = uniq('key');
+    const body = { method: 'bank_transfer', amount: 1_000, utr: utr() };
+    try {
+      const first = await new ApiClient(broken.url, r.key).post('/v1/topups', body, key);
+      assert.equal(first.status, 500, JSON.stringify(first.body));
+    } finally {
+      await broken.stop();
+    }
+    const rowsOf = () => db('topups').where({ user_id: r.id }).select('id', 'amount', 'method', 'utr', 'status');
+    const stored = await rowsOf();
+    assert.equal(stored.length, 1, 'the request was stored before the failure');
+    const id = (stored[0] as { id: string }).id;
+
+    for (const other of [
+      { ...body, amount: 900_000 },
+      { ...body, utr: utr() },
+      { method: 'gateway', amount: 1_000 },
+    ]) {
+      expectError(await r.api.post('/v1/topups', other, key), 409, 'IDEMPOTENCY_CONFLICT');
+    }
+    assert.deepEqual(await rowsOf(), stored);
+    await assert.rejects(workflowStatus(id), WorkflowNotFoundError, 'no workflow was started');
+
+    const retried = await created(await r.api.post<Topup>('/v1/topups', body, key));
+    assert.deepEqual([retried.id, retried.amount, retried.status], [id, 1_000, 'pending_approval']);
+    assert.equal((await decide(admin, id, 'approve')).status, 200);
+    assert.equal(await balanceOf(admin, r.id), 1_000, 'the workflow credited the stored amount');
+    assert.equal((await topupTransfers(id))[0].amount, 1_000n);
   });
 });
