@@ -138,7 +138,7 @@ export function opsRoutes({ router, registry, deps }: RouteContext): void {
       {
         method: 'post',
         path: `/v1/ops/topups/:id/${action}`,
-        summary: `Support ${action}s a stuck top-up request${action === 'approve' ? ' (credited from the platform float)' : ''}; audited`,
+        summary: `Support ${action}s a stuck top-up request${action === 'approve' ? ' (once stuck; paid by the upline it is addressed to, the float when that is the admin)' : ''}; audited`,
         tags,
         params: idParams,
         headers: action === 'approve' ? stepUpHeaders : undefined,
