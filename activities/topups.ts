@@ -6,6 +6,7 @@ import type { TopupStore } from '../src/topups/store';
 import { openTopupStatuses, type GatewayPaymentSettlement, type TopupStatus } from '../src/topups/types';
 import type { GatewayPaymentEvent } from '../src/topups/workflow-api';
 import { asActivityFailure } from './failures';
+import { creditCollectingDues } from '../src/wallets/dues';
 
 export interface TopupDeps {
   ledger: Ledger;
@@ -60,7 +61,7 @@ export function createTopupActivities({ ledger, topups, gateway }: TopupDeps) {
     /** Credits the wallet once (the transfer id is the top-up's) and marks the top-up completed. */
     async creditTopup(input: CreditTopupInput): Promise<void> {
       try {
-        await ledger.createTransfer({
+        await creditCollectingDues(ledger, {
           id: topupTransferId(input.topupId),
           debitAccountId:
             input.source === 'platform' ? systemAccounts.platformFloat : walletAccountId(input.source.userId),
@@ -110,7 +111,7 @@ export function createTopupActivities({ ledger, topups, gateway }: TopupDeps) {
         payment.amountPaise === input.amountPaise ? null : 'paid amount differs from the order amount';
       if (refusal === null) {
         try {
-          await ledger.createTransfer({
+          await creditCollectingDues(ledger, {
             id: topupTransferId(input.topupId),
             debitAccountId: systemAccounts.platformFloat,
             creditAccountId: walletAccountId(input.userId),

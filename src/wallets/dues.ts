@@ -1,4 +1,11 @@
-import { duesAccountId, walletAccountId, type Ledger, type PostedTransferInput, type TransferInput } from '../ledger';
+import {
+  duesAccountId,
+  walletAccountId,
+  type Ledger,
+  type PostedTransferInput,
+  type Transfer,
+  type TransferInput,
+} from '../ledger';
 
 /**
  * Dues: money a user owes the platform that could not be taken when it fell due (a commission
@@ -63,4 +70,15 @@ export async function withDueCollections(ledger: Ledger, batch: TransferInput[])
     if (!credit || !owing.has(credit.userId)) return [t];
     return [t, dueCollection(`${t.id}:due`, credit.userId, credit.amount, t.reference ?? null)];
   });
+}
+
+/**
+ * Posts one transfer that credits a wallet, and in the same linked batch collects what the
+ * credited user owes; throws the transfer's LedgerError if it is refused. Every credit to a wallet
+ * outside a larger batch goes through here.
+ */
+export async function creditCollectingDues(ledger: Ledger, credit: PostedTransferInput): Promise<Transfer> {
+  const [result] = await ledger.createTransfers(await withDueCollections(ledger, [credit]));
+  if (result!.status === 'failed') throw result!.error;
+  return result!.transfer;
 }

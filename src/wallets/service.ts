@@ -7,7 +7,7 @@ import { isBelow } from '../users/hierarchy';
 import { findUser } from '../users/store';
 import type { Caller, User } from '../users/types';
 import type { UserService } from '../users/service';
-import { duesOutstanding, withDueCollections } from './dues';
+import { creditCollectingDues, duesOutstanding } from './dues';
 
 export interface WalletView {
   userId: string;
@@ -110,21 +110,15 @@ export class WalletService {
     // funds, which a pending re-KYC of the downline must not trap.
     if (direction === 'down') await assertKycAllowsSpend(this.db, from.id);
 
-    const [result] = await this.ledger.createTransfers(
-      await withDueCollections(this.ledger, [
-        {
-          id: `xfer:${caller.id}:${keyDigest(idempotencyKey)}`,
-          debitAccountId: walletAccountId(from.id),
-          creditAccountId: walletAccountId(to.id),
-          amount: req.amount,
-          kind: direction === 'down' ? 'downline_credit' : 'upline_pull',
-          reference: `transfer:${from.id}:${to.id}`,
-          metadata: { by: caller.id, ...(req.note ? { note: req.note } : {}) },
-        },
-      ]),
-    );
-    if (result!.status === 'failed') throw result!.error;
-    const t = result!.transfer;
+    const t = await creditCollectingDues(this.ledger, {
+      id: `xfer:${caller.id}:${keyDigest(idempotencyKey)}`,
+      debitAccountId: walletAccountId(from.id),
+      creditAccountId: walletAccountId(to.id),
+      amount: req.amount,
+      kind: direction === 'down' ? 'downline_credit' : 'upline_pull',
+      reference: `transfer:${from.id}:${to.id}`,
+      metadata: { by: caller.id, ...(req.note ? { note: req.note } : {}) },
+    });
     return {
       id: t.id,
       status: 'completed',
