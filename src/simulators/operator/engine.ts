@@ -237,6 +237,23 @@ export class OperatorEngine {
     return { provider, down: state.down, balance: state.balance };
   }
 
+  /**
+   * For tests: what the provider says about a transaction from now on (status checks, a repeated
+   * submission), as if its status changed and the callback got lost: none is sent.
+   */
+  setStatus(provider: string, clientRef: string, status: TxnStatus): ProviderTxn | undefined {
+    const txn = this.find(provider, clientRef);
+    if (!txn) return undefined;
+    const charged = (s: TxnStatus) => s === 'PENDING' || s === 'SUCCESS';
+    if (charged(txn.status) !== charged(status))
+      this.state(provider).balance += charged(status) ? -txn.amount : txn.amount;
+    if (status === 'SUCCESS' && !txn.operatorRef) {
+      txn.operatorRef = `${txn.operatorCode.slice(0, 2).toUpperCase()}${randomInt(1e9, 1e10)}`;
+    }
+    this.record(txn, status, status === 'FAILED' ? 'OPERATOR_FAILURE' : undefined);
+    return txn;
+  }
+
   balance(provider: string): number {
     return this.state(provider).balance;
   }
