@@ -1,32 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { contractCodeOfLedgerError } from '../src/errors';
-import { LedgerError } from '../src/ledger';
-
-/** Ledger answers that no retry can change; anything else (a lost connection) is retried. */
-const finalLedgerCodes = new Set([
-  'INSUFFICIENT_FUNDS',
-  'CREDITS_EXCEED_DEBITS',
-  'LIMIT_EXCEEDED',
-  'ACCOUNT_NOT_FOUND',
-  'IDEMPOTENCY_CONFLICT',
-  'PENDING_NOT_FOUND',
-  'PENDING_ALREADY_RESOLVED',
-  'PENDING_EXPIRED',
-  'ALREADY_REVERSED',
-  'INVALID_TRANSFER',
-  'LINKED_TRANSFER_FAILED',
-]);
+import { contractErrorOf, errorTable } from '../src/errors';
 
 /**
- * Turns a final domain error into a non-retryable ApplicationFailure whose type is the contract
- * error code, so workflows branch on it and the API maps it without knowing the ledger.
+ * A domain refusal that no retry can change becomes a non-retryable ApplicationFailure whose type
+ * is its contract code (src/errors.ts), so workflows branch on it and the API maps it without
+ * knowing where it came from. Anything retryable (a lost connection, a bug) is thrown as it is.
  */
 export function asActivityFailure(err: unknown): unknown {
-  if (err instanceof LedgerError && finalLedgerCodes.has(err.code)) {
-    return ApplicationFailure.nonRetryable(err.message, contractCodeOfLedgerError(err.code), {
-      ledgerCode: err.code,
-      ...err.data,
-    });
-  }
-  return err;
+  const known = contractErrorOf(err);
+  if (!known || errorTable[known.code].retryable) return err;
+  return ApplicationFailure.nonRetryable(known.message, known.code, known.details ?? {});
 }

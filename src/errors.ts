@@ -1,28 +1,33 @@
-/**
- * Errors of the public contract (../shared/API.md), raised by domain code and mapped to HTTP
- * statuses once, in src/http/errors.ts. The code is what survives every boundary.
- */
-export const errorCodes = [
-  'VALIDATION_FAILED',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'IDEMPOTENCY_CONFLICT',
-  'CONFLICT',
-  'INSUFFICIENT_FUNDS',
-  'LIMIT_EXCEEDED',
-  'KYC_REQUIRED',
-  'USER_SUSPENDED',
-  'UNKNOWN_OPERATOR',
-  'INVALID_AMOUNT',
-  'RISK_REJECTED',
-  'STEP_UP_REQUIRED',
-  'RATE_LIMITED',
-  'INTERNAL',
-  'UNAVAILABLE',
-] as const;
+import { LedgerError, type LedgerErrorCode } from './ledger/errors';
 
-export type ErrorCode = (typeof errorCodes)[number];
+/**
+ * The one error vocabulary: every code of the public contract (../shared/API.md), the HTTP status
+ * it is answered with, and whether an activity failing with it is worth retrying. Domain code
+ * raises AppErrors; the ledger's own codes map onto these once, below; HTTP (src/http/errors.ts)
+ * and Temporal (activities/failures.ts) both translate from this table and nowhere else.
+ */
+export const errorTable = {
+  VALIDATION_FAILED: { status: 400, retryable: false },
+  UNAUTHENTICATED: { status: 401, retryable: false },
+  FORBIDDEN: { status: 403, retryable: false },
+  NOT_FOUND: { status: 404, retryable: false },
+  IDEMPOTENCY_CONFLICT: { status: 409, retryable: false },
+  CONFLICT: { status: 409, retryable: false },
+  INSUFFICIENT_FUNDS: { status: 422, retryable: false },
+  LIMIT_EXCEEDED: { status: 422, retryable: false },
+  KYC_REQUIRED: { status: 422, retryable: false },
+  USER_SUSPENDED: { status: 422, retryable: false },
+  UNKNOWN_OPERATOR: { status: 422, retryable: false },
+  INVALID_AMOUNT: { status: 422, retryable: false },
+  RISK_REJECTED: { status: 422, retryable: false },
+  STEP_UP_REQUIRED: { status: 422, retryable: false },
+  RATE_LIMITED: { status: 429, retryable: true },
+  INTERNAL: { status: 500, retryable: true },
+  UNAVAILABLE: { status: 503, retryable: true },
+} as const satisfies Record<string, { status: number; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof errorTable;
+export const errorCodes = Object.keys(errorTable) as [ErrorCode, ...ErrorCode[]];
 
 export class AppError extends Error {
   constructor(
@@ -34,8 +39,8 @@ export class AppError extends Error {
   }
 }
 
-/** Ledger error codes as the public contract names them. */
-const fromLedger: Record<string, ErrorCode> = {
+/** Each ledger error code as the public contract names it. */
+const fromLedger: Record<LedgerErrorCode, ErrorCode> = {
   INSUFFICIENT_FUNDS: 'INSUFFICIENT_FUNDS',
   CREDITS_EXCEED_DEBITS: 'LIMIT_EXCEEDED',
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
@@ -51,12 +56,21 @@ const fromLedger: Record<string, ErrorCode> = {
   LEDGER_UNAVAILABLE: 'UNAVAILABLE',
 };
 
-export function contractCodeOfLedgerError(ledgerCode: string): ErrorCode {
-  return fromLedger[ledgerCode] ?? 'INTERNAL';
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(errorTable, code);
 }
 
-export function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && (errorCodes as readonly string[]).includes(code);
+/**
+ * A domain error as a contract error: an AppError as it is, a ledger error by its code, and a
+ * failure that crossed a Temporal boundary (activity → workflow → client) by the contract code it
+ * carries as its type. Undefined for anything else: a bug.
+ */
+export function contractErrorOf(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  if (err instanceof LedgerError) return new AppError(fromLedger[err.code], err.message, err.data);
+  const cause = (err as { cause?: { type?: string; message?: string } })?.cause;
+  if (cause && isErrorCode(cause.type)) return new AppError(cause.type, cause.message ?? cause.type);
+  return undefined;
 }
 
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);

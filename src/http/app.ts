@@ -3,7 +3,6 @@ import express, { type Express, type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { authenticate } from './auth';
 import type { AppDeps, RouteContext } from './context';
-import { toAppError } from './domain-errors';
 import { errorHandler, notFoundHandler } from './errors';
 import { jsonReplacer } from './json';
 import { requestContext, securityHeaders } from './middleware';
@@ -17,6 +16,7 @@ import { rechargeRoutes } from './routes/recharges';
 import { topupRoutes } from './routes/topups';
 import { userRoutes } from './routes/users';
 import { walletRoutes } from './routes/wallets';
+import { contractErrorOf } from '../errors';
 
 export type RouteModule = (ctx: RouteContext) => void;
 
@@ -74,6 +74,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(publicRouter);
   app.use(router);
   app.use(notFoundHandler());
-  app.use(errorHandler(deps.log, [toAppError]));
+  app.use(errorHandler(deps.log, [contractErrorOf]));
   return app;
 }

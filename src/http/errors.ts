@@ -1,28 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { AppError, type ErrorCode } from '../errors';
+import { AppError, errorTable, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
-
-/** The HTTP status of each contract error code. */
-export const errorStatus: Record<ErrorCode, number> = {
-  VALIDATION_FAILED: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  IDEMPOTENCY_CONFLICT: 409,
-  CONFLICT: 409,
-  INSUFFICIENT_FUNDS: 422,
-  LIMIT_EXCEEDED: 422,
-  KYC_REQUIRED: 422,
-  USER_SUSPENDED: 422,
-  UNKNOWN_OPERATOR: 422,
-  INVALID_AMOUNT: 422,
-  RISK_REJECTED: 422,
-  STEP_UP_REQUIRED: 422,
-  RATE_LIMITED: 429,
-  INTERNAL: 500,
-  UNAVAILABLE: 503,
-};
 
 export function errorBody(code: ErrorCode, message: string, details?: unknown) {
   return { error: { code, message, ...(details === undefined ? {} : { details }) } };
@@ -46,7 +25,7 @@ export function notFoundHandler(): RequestHandler {
 export function errorHandler(log: Logger, mappers: DomainErrorMapper[] = []): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const mapped = toApiError(err, mappers);
-    const status = errorStatus[mapped.code];
+    const { status } = errorTable[mapped.code];
     if (status >= 500) {
       log.error({ err, requestId: res.locals.requestId, path: req.path }, 'request failed');
     }

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { IdempotencyStore } from '../db/idempotency';
-import { AppError } from '../errors';
-import { toAppError } from './domain-errors';
-import { errorBody, errorStatus } from './errors';
+import { AppError, contractErrorOf, errorTable } from '../errors';
+import { errorBody } from './errors';
 
 export const idempotencyKeySchema = z
   .string()
@@ -72,9 +71,9 @@ export async function respondIdempotently(
   try {
     response = await run(key);
   } catch (err) {
-    const known = toAppError(err);
-    if (known && errorStatus[known.code] < 500) {
-      response = { status: errorStatus[known.code], body: errorBody(known.code, known.message, known.details) };
+    const known = contractErrorOf(err);
+    if (known && errorTable[known.code].status < 500) {
+      response = { status: errorTable[known.code].status, body: errorBody(known.code, known.message, known.details) };
     } else {
       await store.release(scope, key);
       throw err;
