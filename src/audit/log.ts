@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { seqCursor } from '../db/cursor';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import { redactedKeys } from '../logger';
@@ -102,13 +103,13 @@ export interface AuditQuery {
 }
 
 function decodeSeq(cursor: string): bigint {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[1-9][0-9]{0,18}$/.test(text)) {
+  const seq = seqCursor.decode(cursor);
+  if (seq === undefined) {
     throw new AppError('VALIDATION_FAILED', 'Invalid cursor', {
-      fields: [{ path: 'query.cursor', message: 'invalid' }],
+      fields: [{ path: 'query.cursor', message: 'not a cursor this list issued' }],
     });
   }
-  return BigInt(text);
+  return seq;
 }
 
 /** Events newest first, filtered; the cursor is opaque to clients. */
@@ -134,6 +135,6 @@ export async function listAudit(db: Knex, q: AuditQuery): Promise<{ items: Audit
       ip: r.ip,
       details: r.details,
     })),
-    nextCursor: rows.length > q.limit && last ? Buffer.from(last.seq.toString()).toString('base64url') : null,
+    nextCursor: rows.length > q.limit && last ? seqCursor.encode(last.seq) : null,
   };
 }

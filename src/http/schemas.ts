@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idCursor, seqCursor, timeSeqCursor, type CursorCodec } from '../db/cursor';
 import { roles } from '../users/types';
 
 /** Integer paise, as JSON numbers; bigint inside. */
@@ -18,7 +19,20 @@ export const idParams = z.object({ id: idSchema });
 export const userIdParams = z.object({ userId: idSchema });
 export const mobileSchema = z.string().regex(/^[6-9][0-9]{9}$/, '10-digit Indian mobile number');
 export const limitSchema = z.coerce.number().int().min(1).max(200).default(50);
-export const cursorSchema = z.string().min(1).max(512).optional();
+/** A cursor of one list: anything its codec did not write is a 400 naming query.cursor. */
+const cursorOf = (codec: CursorCodec<unknown>) =>
+  z
+    .string()
+    .min(1)
+    .max(512)
+    .refine((c) => codec.decode(c) !== undefined, 'not a cursor of this list')
+    .optional();
+/** Lists paged by row id: users, top-ups, recharges. */
+export const cursorSchema = cursorOf(idCursor);
+/** The audit log, paged by sequence number. */
+export const seqCursorSchema = cursorOf(seqCursor);
+/** Wallet statements, paged by (time, entry sequence number). */
+export const statementCursorSchema = cursorOf(timeSeqCursor);
 export const noteSchema = z.string().trim().min(1).max(500);
 export const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 

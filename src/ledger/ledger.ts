@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
+import { timeSeqCursor } from '../db/cursor';
 import { ID_PATTERN, KIND_PATTERN, systemAccountInputs } from './accounts';
 import { Batcher, type BatcherStats } from './batcher';
 import { balanceOf, failedResults, MAX_AMOUNT, MAX_LINKED, normalizeInput, type NormalizedInput } from './engine';
@@ -43,13 +44,10 @@ export function expiryVoidId(pendingId: string): string {
   return id.length <= 160 ? id : `expired:${createHash('sha256').update(pendingId).digest('hex').slice(0, 48)}`;
 }
 
-function encodeCursor(at: Date, seq: bigint): string {
-  return Buffer.from(`${at.getTime()}.${seq}`).toString('base64url');
-}
 function decodeCursor(c: string): { at: Date; seq: bigint } {
-  const m = /^(\d+)\.(\d+)$/.exec(Buffer.from(c, 'base64url').toString());
-  if (!m) throw new InvalidTransfer('invalid statement cursor', { field: 'cursor' });
-  return { at: new Date(Number(m[1])), seq: BigInt(m[2]!) };
+  const position = timeSeqCursor.decode(c);
+  if (!position) throw new InvalidTransfer('invalid statement cursor', { field: 'cursor' });
+  return position;
 }
 
 export class Ledger {
@@ -315,7 +313,10 @@ export class Ledger {
       };
     });
     const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.at, last.seq) : null };
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? timeSeqCursor.encode({ at: last.at, seq: last.seq }) : null,
+    };
   }
 
   // ---------------------------------------------------------------- integrity

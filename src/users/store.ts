@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { idCursor } from '../db/cursor';
 import type { Db } from '../db/knex';
 import { whereInSubtree } from '../db/subtree';
 import type { User } from './types';
@@ -78,14 +79,8 @@ export interface Page<T> {
  * Keyset pagination over (created_at, id). The opaque cursor names the last row seen rather than
  * carrying its time: a JavaScript Date drops PostgreSQL's microseconds, which repeats or skips rows.
  */
-export function encodeCursor(lastId: string): string {
-  return Buffer.from(lastId, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string | undefined {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  return /^[A-Za-z0-9_]{1,64}$/.test(id) ? id : undefined;
-}
+export const encodeCursor = idCursor.encode;
+export const decodeCursor = idCursor.decode;
 
 export async function listUsers(
   db: Db,

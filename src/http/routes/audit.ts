@@ -4,7 +4,7 @@ import { AppError } from '../../errors';
 import { callerOf } from '../auth';
 import type { RouteContext } from '../context';
 import { defineRoute } from '../route';
-import { cursorSchema, idSchema, limitSchema, pageOf } from '../schemas';
+import { idSchema, limitSchema, pageOf, seqCursorSchema } from '../schemas';
 
 const auditEventSchema = z.object({
   id: z.string(),
@@ -34,7 +34,7 @@ export function auditRoutes({ router, registry, deps }: RouteContext): void {
         actorId: idSchema.optional(),
         subjectId: idSchema.optional(),
         type: z.string().max(100).regex(auditTypePattern, 'a dotted event type, e.g. auth.sign_in').optional(),
-        cursor: cursorSchema,
+        cursor: seqCursorSchema,
         limit: limitSchema,
       }),
       responses: { 200: { description: 'A page of events', schema: pageOf(auditEventSchema) } },

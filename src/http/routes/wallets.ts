@@ -7,13 +7,13 @@ import { respondIdempotently } from '../idempotency';
 import { defineRoute } from '../route';
 import {
   amountSchema,
-  cursorSchema,
   idempotencyHeader,
   idSchema,
   isoTime,
   limitSchema,
   noteSchema,
   pageOf,
+  statementCursorSchema,
   statementItemSchema,
   transferSchema,
   userIdParams,
@@ -70,7 +70,12 @@ export function walletRoutes({ router, registry, deps }: RouteContext): void {
       summary: 'Statement with running balance, newest first; `Accept: text/csv` for CSV of the whole range',
       tags,
       params: userIdParams,
-      query: z.object({ from: isoTime.optional(), to: isoTime.optional(), cursor: cursorSchema, limit: limitSchema }),
+      query: z.object({
+        from: isoTime.optional(),
+        to: isoTime.optional(),
+        cursor: statementCursorSchema,
+        limit: limitSchema,
+      }),
       responses: { 200: { description: 'A page of entries', schema: pageOf(statementItemSchema) } },
     },
     async ({ params, query, req, res }) => {
