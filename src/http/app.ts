@@ -4,6 +4,7 @@ import swaggerUi from 'swagger-ui-express';
 import { authenticate } from './auth';
 import type { AppDeps, RouteContext } from './context';
 import { errorHandler, notFoundHandler } from './errors';
+import { refuseUnstorableInput } from './input-guard';
 import { jsonReplacer } from './json';
 import { requestContext, securityHeaders } from './middleware';
 import { OpenApiRegistry } from './openapi';
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '100kb', verify: keepRawBody }));
   // Some recharge providers call back with form posts.
   app.use(express.urlencoded({ extended: false, limit: '100kb', verify: keepRawBody }));
+  app.use(refuseUnstorableInput());
 
   const registry = new OpenApiRegistry();
   const publicRouter = express.Router();

@@ -40,10 +40,17 @@ function toApiError(err: unknown, mappers: DomainErrorMapper[]): AppError {
     return new AppError('VALIDATION_FAILED', 'Invalid request', validationDetails(err, 'body'));
   const e = err as { type?: string; status?: number; message?: string };
   // body-parser errors: malformed JSON, too large, wrong charset — all the client's fault.
-  if (e?.type === 'entity.parse.failed') return new AppError('VALIDATION_FAILED', 'Request body is not valid JSON');
-  if (e?.type === 'entity.too.large') return new AppError('VALIDATION_FAILED', 'Request body is too large');
+  const body = (message: string) => ({ fields: [{ path: 'body', message }] });
+  if (e?.type === 'entity.parse.failed') {
+    return new AppError('VALIDATION_FAILED', 'Request body is not valid JSON', body('not valid JSON'));
+  }
+  if (e?.type === 'entity.too.large') {
+    return new AppError('VALIDATION_FAILED', 'Request body is too large', body('too large'));
+  }
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-    return new AppError('VALIDATION_FAILED', e.message ?? 'Bad request');
+    const message = e.message ?? 'Bad request';
+    // body-parser's errors carry a type; other 4xx errors are not about the body.
+    return new AppError('VALIDATION_FAILED', message, e.type ? body(message) : undefined);
   }
   for (const map of mappers) {
     const m = map(err);

@@ -2,6 +2,7 @@ import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 import { validationDetails } from './errors';
+import { assertStorable } from './input-guard';
 import type { HttpMethod, OpenApiRegistry, ResponseSpec } from './openapi';
 
 export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
@@ -46,6 +47,8 @@ export function defineRoute<B extends z.ZodType, Q extends z.ZodType, P extends 
 ): void {
   registry.add({ ...spec, auth: spec.auth ?? true });
   router[spec.method](spec.path, async (req, res) => {
+    // Body and query were checked as they were parsed (src/http/app.ts); parameters exist from here.
+    assertStorable({ params: req.params });
     const input = {
       body: parse(spec.body, req.body ?? {}, 'body'),
       query: parse(spec.query, req.query, 'query'),
