@@ -56,4 +56,13 @@ export {
 export * from './errors';
 export type * from './types';
 export { verifyLedger } from './verify';
+export {
+  outstandingHolds,
+  isHoldResolved,
+  accountBalances,
+  debitBalancesOfKind,
+  netIntoAccountByReference,
+  type OutstandingHold,
+  type AccountBalanceRow,
+} from './queries';
 export { phaseTimings } from './posting';

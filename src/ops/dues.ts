@@ -1,5 +1,5 @@
 import type { Db } from '../db/knex';
-import { duesAccountId } from '../ledger';
+import { debitBalancesOfKind, duesAccountId } from '../ledger';
 
 /** A user that owes the platform (a commission clawed back after it was spent), until paid. */
 export interface OutstandingDue {
@@ -22,21 +22,14 @@ export interface DuesSummary {
  */
 export async function outstandingDues(db: Db, limit = 100): Promise<DuesSummary> {
   const prefix = duesAccountId('');
-  const owing = db('ledger_accounts').where({ kind: 'dues' }).whereRaw('debits_posted > credits_posted');
+  const owing = () => db.from(debitBalancesOfKind(db, 'dues').as('owing'));
   const [totals, rows] = await Promise.all([
-    owing
-      .clone()
-      .first(
-        db.raw('count(*)::int8 as users'),
-        db.raw('coalesce(sum(debits_posted - credits_posted), 0)::int8 as owed'),
-      ) as Promise<{ users: bigint; owed: bigint }>,
-    owing
-      .clone()
-      .select(
-        db.raw('substr(id, ?) as user_id', [prefix.length + 1]),
-        db.raw('debits_posted - credits_posted as owed'),
-        'created_at as since',
-      )
+    owing().first(db.raw('count(*)::int8 as users'), db.raw('coalesce(sum(balance), 0)::int8 as owed')) as Promise<{
+      users: bigint;
+      owed: bigint;
+    }>,
+    owing()
+      .select(db.raw('substr(id, ?) as user_id', [prefix.length + 1]), 'balance as owed', 'created_at as since')
       .orderBy([{ column: 'owed', order: 'desc' }, { column: 'id' }])
       .limit(limit) as Promise<Array<{ user_id: string; owed: bigint; since: Date }>>,
   ]);

@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import type { Db } from '../db/knex';
+import { accountBalances } from '../ledger';
 import type { Logger } from '../logger';
 
 /**
@@ -49,11 +50,12 @@ async function snapshot(db: Db, clearingAccountId: string): Promise<Snapshot> {
       `select p.name as provider, coalesce(h.state, 'closed') as state, coalesce(h.consecutive_failures, 0) as consecutive_failures
          from recharge_providers p left join provider_health h on h.provider = p.name`,
     ),
-    rows<{ paise: bigint | null; n: number }>(
-      `select (select credits_pending from ledger_accounts where id = ?) as paise,
-              (select count(*)::int from recharges where status in ('processing', 'pending', 'manual_review')) as n`,
-      [clearingAccountId],
-    ),
+    Promise.all([
+      accountBalances(db, { ids: [clearingAccountId] }),
+      rows<{ n: number }>(
+        `select count(*)::int as n from recharges where status in ('processing', 'pending', 'manual_review')`,
+      ),
+    ]).then(([[clearing], [count]]) => ({ paise: clearing?.creditsPending ?? 0n, n: count?.n ?? 0 })),
     rows<NonNullable<Snapshot['reconciliation']>>(
       `select ok, jsonb_array_length(mismatches) as mismatches, finished_at from reconciliation_runs
         order by finished_at desc limit 1`,
@@ -64,8 +66,8 @@ async function snapshot(db: Db, clearingAccountId: string): Promise<Snapshot> {
     recent,
     calls,
     breakers,
-    heldPaise: held[0]?.paise ?? 0n,
-    heldCount: held[0]?.n ?? 0,
+    heldPaise: held.paise,
+    heldCount: held.n,
     reconciliation: reconciliation[0],
   };
 }

@@ -7,8 +7,14 @@ import {
 } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
-import { providerSettlementAccount } from '../ledger';
-import { rechargeTransferIds } from '../recharges/types';
+import {
+  accountBalances,
+  isHoldResolved,
+  netIntoAccountByReference,
+  outstandingHolds,
+  providerSettlementAccount,
+} from '../ledger';
+import { rechargeReference } from '../recharges/postings';
 import type {
   HoldCheck,
   Mismatch,
@@ -65,6 +71,34 @@ interface HoldRow {
 
 const openRechargeStatuses = ['received', 'processing', 'pending', 'manual_review'];
 
+/** Each outstanding hold with the recharge its reference names, if that recharge exists. */
+async function holdsWithOwners(db: Db): Promise<HoldRow[]> {
+  const holds = await outstandingHolds(db);
+  const prefix = rechargeReference('');
+  const owners = holds.flatMap((h) => (h.reference?.startsWith(prefix) ? [h.reference.slice(prefix.length)] : []));
+  const recharges = new Map(
+    owners.length === 0
+      ? []
+      : (
+          (await db('recharges')
+            .whereRaw('id = any(?)', [[...new Set(owners)]])
+            .select('id', 'status', 'workflow_id')) as Array<{ id: string; status: string; workflow_id: string }>
+        ).map((r) => [r.id, r]),
+  );
+  return holds.map((h) => {
+    const r = h.reference?.startsWith(prefix) ? recharges.get(h.reference.slice(prefix.length)) : undefined;
+    return {
+      id: h.id,
+      amount: h.amount,
+      reference: h.reference,
+      created_at: h.createdAt,
+      recharge_id: r?.id ?? null,
+      recharge_status: r?.status ?? null,
+      workflow_id: r?.workflow_id ?? null,
+    };
+  });
+}
+
 /**
  * Every outstanding hold must belong to a recharge that is still open and whose workflow is still
  * running (recharge holds carry the reference `recharge:<id>`, activities/recharges.ts; a hold is
@@ -72,16 +106,10 @@ const openRechargeStatuses = ['received', 'processing', 'pending', 'manual_revie
  * else is money held with nobody to release it. Newest first: the list is capped, the count is not.
  */
 export async function checkHolds(db: Db, liveness: WorkflowLiveness): Promise<HoldCheck> {
-  const rows = (
-    (await db.raw(
-      `select p.id, p.amount, p.reference, p.created_at, r.id as recharge_id, r.status as recharge_status, r.workflow_id
-         from ledger_transfers p
-         left join recharges r on p.reference like ? and r.id = substr(p.reference, ?)
-        where p.type = 'pending' and not exists (select 1 from ledger_transfers x where x.pending_id = p.id)
-        order by p.created_at desc, p.id`,
-      ['recharge:%', 'recharge:'.length + 1],
-    )) as { rows: HoldRow[] }
-  ).rows;
+  const rows = await db.transaction(async (trx) => {
+    await trx.raw('set transaction isolation level repeatable read, read only');
+    return holdsWithOwners(trx);
+  });
   const mismatches: Mismatch[] = [];
   let total = 0n;
   const hold = (r: HoldRow, code: string, message: string) =>
@@ -121,8 +149,7 @@ export async function checkHolds(db: Db, liveness: WorkflowLiveness): Promise<Ho
         const state = await liveness(r.workflow_id!);
         if (state === 'running') return;
         // It may have settled and finished between the two reads: look at the hold again.
-        const resolved = await db('ledger_transfers').where({ pending_id: r.id }).first('id');
-        if (resolved) return;
+        if (await isHoldResolved(db, r.id)) return;
         hold(
           r,
           'hold_of_closed_workflow',
@@ -157,30 +184,35 @@ interface DisagreementRow {
 /**
  * Each provider's settlement account must hold exactly the sum of the recharges it confirmed and
  * that were not reversed: a success credits it (`<id>:settle`), a reversal debits it back
- * (`<id>:settle:reversal`). One consistent snapshot; recharges caught between their ledger write
+ * (`<id>:settle:reversal`), both with the recharge's reference. One consistent snapshot; recharges caught between their ledger write
  * and their status change are counted as in flight rather than reported.
  */
 export async function checkSettlements(db: Db): Promise<SettlementCheck> {
   const prefix = providerSettlementAccount('');
-  const settle = rechargeTransferIds.settle('');
-  const settleReversal = rechargeTransferIds.reversal(rechargeTransferIds.settle(''));
   return db.transaction(async (trx) => {
     await trx.raw('set transaction isolation level repeatable read, read only');
-    const rows = (
-      (await trx.raw(
-        `with confirmed as (
-           select provider, sum(amount) as amount, count(*)::int as n from recharges
-            where status = 'success' and provider is not null group by provider),
-         booked as (
-           select substr(id, ?) as provider, credits_posted - debits_posted as balance
-             from ledger_accounts where id like ?)
-         select coalesce(c.provider, b.provider) as provider, coalesce(c.amount, 0)::int8 as confirmed,
-                coalesce(b.balance, 0)::int8 as booked, coalesce(c.n, 0) as recharges
-           from confirmed c full join booked b on b.provider = c.provider
-          order by 1`,
-        [prefix.length + 1, `${prefix.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`],
-      )) as { rows: SettlementRow[] }
-    ).rows;
+    const confirmed = (await trx('recharges')
+      .where({ status: 'success' })
+      .whereNotNull('provider')
+      .groupBy('provider')
+      .select('provider', trx.raw('sum(amount)::int8 as amount'), trx.raw('count(*)::int as n'))) as Array<{
+      provider: string;
+      amount: bigint;
+      n: number;
+    }>;
+    const booked = new Map(
+      (await accountBalances(trx, { idPrefix: prefix })).map((a) => [
+        a.id.slice(prefix.length),
+        a.creditsPosted - a.debitsPosted,
+      ]),
+    );
+    const byProvider = new Map(confirmed.map((c) => [c.provider, c]));
+    const rows: SettlementRow[] = [...new Set([...byProvider.keys(), ...booked.keys()])].sort().map((provider) => ({
+      provider,
+      confirmed: byProvider.get(provider)?.amount ?? 0n,
+      booked: booked.get(provider) ?? 0n,
+      recharges: byProvider.get(provider)?.n ?? 0,
+    }));
     const providers: ProviderSettlement[] = [];
     const mismatches: Mismatch[] = [];
     for (const r of rows) {
@@ -193,24 +225,21 @@ export async function checkSettlements(db: Db): Promise<SettlementCheck> {
       };
       providers.push(entry);
       if (r.booked === r.confirmed) continue;
+      const moved = netIntoAccountByReference(
+        trx,
+        providerSettlementAccount(r.provider),
+        trx.raw('? || r.id', [rechargeReference('')]),
+      );
       const disagreeing = (
         (await trx.raw(
-          `select r.id, r.status, r.amount, coalesce(s.amount, 0) - coalesce(sr.amount, 0) as settled,
-                  greatest(s.created_at, sr.created_at) > now() - make_interval(secs => ?) as in_flight
+          `select r.id, r.status, r.amount, s.net as settled,
+                  s.last_at > now() - make_interval(secs => ?) as in_flight
              from recharges r
-             left join ledger_transfers s on s.id = r.id || ? and s.credit_account_id = ?
-             left join ledger_transfers sr on sr.id = r.id || ?
-            where (r.provider = ? or s.id is not null)
-              and coalesce(s.amount, 0) - coalesce(sr.amount, 0) <> case when r.status = 'success' then r.amount else 0 end
+             cross join lateral (?) s
+            where (r.provider = ? or s.n > 0)
+              and s.net <> case when r.status = 'success' then r.amount else 0 end
             order by r.created_at limit ?`,
-          [
-            IN_FLIGHT_SECONDS,
-            settle,
-            providerSettlementAccount(r.provider),
-            settleReversal,
-            r.provider,
-            MAX_LISTED + 1,
-          ],
+          [IN_FLIGHT_SECONDS, moved, r.provider, MAX_LISTED + 1],
         )) as { rows: DisagreementRow[] }
       ).rows;
       const inFlight = disagreeing.filter((d) => d.in_flight);

@@ -6,6 +6,7 @@ import {
 } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
+import { outstandingHolds } from '../ledger';
 import { rechargeTransferIds } from '../recharges/types';
 import { reversalWorkflowId } from '../recharges/workflow-api';
 import { outstandingDues, type DuesSummary } from './dues';
@@ -205,18 +206,22 @@ export class StuckFinder {
 
   /** Open recharges (with what their hold still holds) and open top-ups, oldest first. */
   private async openRows(): Promise<OpenRow[]> {
-    const recharges = (
+    const open = (
       (await this.db.raw(
-        `select 'recharge' as kind, r.id, r.user_id, r.status, r.amount, h.amount as held, h.created_at as hold_at,
-                r.created_at, r.workflow_id, r.provider, r.operator
+        `select 'recharge' as kind, r.id, r.user_id, r.status, r.amount, r.created_at, r.workflow_id, r.provider, r.operator
            from recharges r
-           left join ledger_transfers h on h.id = r.id || ? and h.type = 'pending'
-                 and not exists (select 1 from ledger_transfers x where x.pending_id = h.id)
           where r.status in ('received', 'processing', 'pending', 'manual_review')
           order by r.created_at, r.id limit ?`,
-        [rechargeTransferIds.hold(''), MAX_ROWS],
-      )) as { rows: OpenRow[] }
+        [MAX_ROWS],
+      )) as { rows: Array<Omit<OpenRow, 'held' | 'hold_at'>> }
     ).rows;
+    const holds = new Map(
+      (await outstandingHolds(this.db, { ids: open.map((r) => rechargeTransferIds.hold(r.id)) })).map((h) => [h.id, h]),
+    );
+    const recharges: OpenRow[] = open.map((r) => {
+      const hold = holds.get(rechargeTransferIds.hold(r.id));
+      return { ...r, held: hold?.amount ?? null, hold_at: hold?.createdAt ?? null };
+    });
     const topups = (
       (await this.db.raw(
         `select 'topup' as kind, t.id, t.user_id, t.status, t.amount, null as held, null as hold_at,

@@ -1,0 +1,88 @@
+/**
+ * Read-only questions other modules ask the ledger (ops: the stuck list, reconciliation, dues).
+ * Each takes a knex instance or transaction, so a caller can ask several within one snapshot.
+ * Nothing outside src/ledger names the ledger tables or the id of a hold's post or void.
+ */
+import type { Knex } from 'knex';
+import { toBig } from './store';
+
+export interface OutstandingHold {
+  id: string;
+  amount: bigint;
+  reference: string | null;
+  createdAt: Date;
+}
+
+/** Pending transfers that no post or void has resolved, newest first; `ids` keeps only those. */
+export async function outstandingHolds(db: Knex, filter: { ids?: readonly string[] } = {}): Promise<OutstandingHold[]> {
+  if (filter.ids && filter.ids.length === 0) return [];
+  const q = db('ledger_transfers as p')
+    .where('p.type', 'pending')
+    .whereNotExists(db('ledger_transfers as x').select(db.raw('1')).whereRaw('x.pending_id = p.id'))
+    .orderBy([{ column: 'p.created_at', order: 'desc' }, { column: 'p.id' }])
+    .select('p.id', 'p.amount', 'p.reference', 'p.created_at');
+  if (filter.ids) q.whereRaw('p.id = any(?)', [[...filter.ids]]);
+  const rows = (await q) as Array<{ id: string; amount: unknown; reference: string | null; created_at: Date }>;
+  return rows.map((r) => ({ id: r.id, amount: toBig(r.amount), reference: r.reference, createdAt: r.created_at }));
+}
+
+/** Whether a post or void of the hold exists. */
+export async function isHoldResolved(db: Knex, pendingId: string): Promise<boolean> {
+  return (await db('ledger_transfers').where({ pending_id: pendingId }).first('id')) !== undefined;
+}
+
+export interface AccountBalanceRow {
+  id: string;
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  creditsPending: bigint;
+  createdAt: Date;
+}
+
+/** Posted and pending totals of the accounts named, or of those whose id starts with `idPrefix`, by id. */
+export async function accountBalances(
+  db: Knex,
+  filter: { ids: readonly string[] } | { idPrefix: string },
+): Promise<AccountBalanceRow[]> {
+  const q = db('ledger_accounts')
+    .orderBy('id')
+    .select('id', 'debits_posted', 'credits_posted', 'credits_pending', 'created_at');
+  if ('ids' in filter) q.whereRaw('id = any(?)', [[...filter.ids]]);
+  else q.whereLike('id', `${filter.idPrefix.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`);
+  const rows = (await q) as Array<Record<string, unknown> & { id: string; created_at: Date }>;
+  return rows.map((r) => ({
+    id: r.id,
+    debitsPosted: toBig(r.debits_posted),
+    creditsPosted: toBig(r.credits_posted),
+    creditsPending: toBig(r.credits_pending),
+    createdAt: r.created_at,
+  }));
+}
+
+/**
+ * A subquery of the accounts of `kind` whose posted debits exceed their posted credits:
+ * (id, balance = debits - credits, created_at). A subquery so that callers can total and page it
+ * in the database.
+ */
+export function debitBalancesOfKind(db: Knex, kind: string): Knex.QueryBuilder {
+  return db('ledger_accounts')
+    .where({ kind })
+    .whereRaw('debits_posted > credits_posted')
+    .select('id', db.raw('debits_posted - credits_posted as balance'), 'created_at');
+}
+
+/**
+ * What the transfers of one reference moved into one account, as a lateral subquery for callers
+ * that join it per row: (net = posted credits to the account - posted debits from it, last_at =
+ * the latest such transfer, n = how many). `reference` is an SQL expression, e.g. of the joined row.
+ */
+export function netIntoAccountByReference(db: Knex, accountId: string, reference: Knex.Raw): Knex.Raw {
+  return db.raw(
+    `select coalesce(sum(case when t.credit_account_id = ? then t.amount else -t.amount end), 0)::int8 as net,
+            max(t.created_at) as last_at, count(*)::int as n
+       from ledger_transfers t
+      where t.reference = ? and t.type in ('posted', 'post')
+        and (t.credit_account_id = ? or t.debit_account_id = ?)`,
+    [accountId, reference, accountId, accountId],
+  );
+}
