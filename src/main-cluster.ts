@@ -3,8 +3,9 @@
  * DATABASE_URL's server), the real Temporal server on it (built once from Go modules; databases
  * created and migrated by its schema tool; TEMPORAL_HISTORY_SHARDS history shards, default 4),
  * its Web UI, the provider simulators, CLUSTER_WORKERS worker processes and CLUSTER_APIS API
- * processes (default 2 each) on consecutive ports from API_PORT. Any of those processes that
- * dies is started again, as a supervisor would. Data lives in <TIJORI_DATA_DIR>/cluster.
+ * processes (default 2 each) on consecutive ports from API_PORT; TEMPORAL_PROCESS_PER_SERVICE=true
+ * runs each Temporal service as its own process. Any of those processes that dies is started
+ * again, as a supervisor would. Data lives in <TIJORI_DATA_DIR>/cluster.
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -21,6 +22,10 @@ const clusterEnv = z.object({
   TEMPORAL_HISTORY_SHARDS: z.coerce.number().int().min(1).max(16_384).default(4),
   CLUSTER_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
   CLUSTER_APIS: z.coerce.number().int().min(1).max(16).default(2),
+  TEMPORAL_PROCESS_PER_SERVICE: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
 });
 
 async function main(): Promise<void> {
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
     temporalPorts: defaultTemporalPorts,
     uiPort: base.temporal.uiPort,
     shards: sizes.TEMPORAL_HISTORY_SHARDS,
+    temporalProcessPerService: sizes.TEMPORAL_PROCESS_PER_SERVICE,
     namespace: base.temporal.namespace,
     apiPorts,
     workers: sizes.CLUSTER_WORKERS,
@@ -90,7 +96,7 @@ async function main(): Promise<void> {
     `  Payment gateway     ${sims.urls.gateway}`,
     `  SMS sink (twilio)   ${sims.urls.sms}/messages`,
     `  Mail sink           smtp://127.0.0.1:${sims.urls.smtpPort}, ${sims.urls.mailHttp}/messages`,
-    `  Logs                ${cluster.logDir}/{temporal-server,temporal-ui,worker-N,api-N}.log`,
+    `  Logs                ${cluster.logDir}/{${cluster.temporal.processes.map((p) => p.name).join(',')},temporal-ui,worker-N,api-N}.log`,
     '',
     `  Admin (${admin.created ? 'created now' : 'existing'}): ${admin.adminId}`,
     `  Log in:  curl -H 'Authorization: Bearer ${adminKey}' ${cluster.apiUrls[0]!}/v1/users/${admin.adminId}`,

@@ -38,6 +38,8 @@ export interface ClusterOptions {
   /** The Web UI's port; undefined starts no UI. */
   uiPort?: number;
   shards: number;
+  /** Run each Temporal service (frontend, history, matching, worker) as its own process. */
+  temporalProcessPerService?: boolean;
   namespace: string;
   /** One API process per port. */
   apiPorts: number[];
@@ -213,6 +215,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       namespace: opts.namespace,
       logFile: path.join(logDir, 'temporal-server.log'),
       restartDelayMs: opts.restartDelayMs,
+      processPerService: opts.temporalProcessPerService,
       onEvent: event,
     });
     stops.unshift(() => temporal.stop());

@@ -240,16 +240,24 @@ export interface TemporalServerOptions {
   restartDelayMs?: number;
   /** Extra environment, e.g. TEMPORAL_METRICS_ADDRESS. */
   env?: Record<string, string>;
+  /**
+   * One process per service (frontend, history, matching, worker), as a cluster spreads them
+   * over hosts, so each one's CPU can be measured; by default all four share one process.
+   */
+  processPerService?: boolean;
   onEvent?: (m: string) => void;
 }
 
 export interface RunningTemporalServer {
   address: string;
-  process: ManagedProcess;
+  /** One process, or one per service (named temporal-<service>). */
+  processes: ManagedProcess[];
   /** Starts it again after stop() (same databases, same ports). */
   start: () => Promise<void>;
   stop: () => Promise<void>;
 }
+
+export const temporalServices = ['frontend', 'history', 'matching', 'worker'] as const;
 
 /** The environment the configuration template reads (deploy/temporal/config/tijori.yaml). */
 export function serverEnvironment(opts: Pick<TemporalServerOptions, 'db' | 'shards' | 'ports' | 'logLevel'>) {
@@ -294,24 +302,63 @@ async function frontendServing(address: string): Promise<boolean> {
   }
 }
 
-/** Starts the server (all four services in one process) and waits until its frontend serves. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Starts the server and waits until its frontend serves; registers the namespace. */
 export async function startTemporalServer(opts: TemporalServerOptions): Promise<RunningTemporalServer> {
   const address = `127.0.0.1:${opts.ports.frontend}`;
-  const proc = new ManagedProcess({
-    name: 'temporal-server',
-    command: opts.tools.server,
-    args: serverArgs(),
-    cwd: root,
-    env: { ...process.env, ...serverEnvironment(opts), ...opts.env },
-    logFile: opts.logFile,
-    probe: () => frontendServing(address),
-    readyTimeoutMs: 120_000,
-    restartDelayMs: opts.restartDelayMs,
-    onEvent: opts.onEvent,
+  const serving = () => frontendServing(address);
+  // Every service joins the membership ring on its own port (the internal worker service serves
+  // no gRPC of its own).
+  const membershipPort: Record<string, number> = {
+    history: opts.ports.historyMembership,
+    matching: opts.ports.matchingMembership,
+    worker: opts.ports.workerMembership,
+  };
+  const groups = opts.processPerService ? temporalServices.map((s) => [s]) : [[...temporalServices]];
+  const processes = groups.map((services) => {
+    const name = services.length === 1 ? `temporal-${services[0]!}` : 'temporal-server';
+    const only = services.length === 1 ? services[0]! : undefined;
+    return new ManagedProcess({
+      name,
+      command: opts.tools.server,
+      args: [...serverArgs(), ...(only ? ['--service', only] : [])],
+      cwd: root,
+      env: { ...process.env, ...serverEnvironment(opts), ...opts.env },
+      logFile: opts.logFile && only ? opts.logFile.replace(/\.log$/, `-${only}.log`) : opts.logFile,
+      probe: !only || only === 'frontend' ? serving : () => listening(membershipPort[only]!),
+      readyTimeoutMs: 120_000,
+      restartDelayMs: opts.restartDelayMs,
+      onEvent: opts.onEvent,
+    });
   });
-  await proc.start();
-  await ensureNamespace(address, opts.namespace);
-  return { address, process: proc, start: () => proc.start(), stop: () => proc.stop() };
+  const start = async () => {
+    await Promise.all(processes.map((p) => p.start()));
+  };
+  const stop = async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+  };
+  try {
+    await start();
+    await ensureNamespace(address, opts.namespace);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    address,
+    processes,
+    start,
+    stop,
+  };
 }
 
 const indexedTypes: Record<string, temporal.api.enums.v1.IndexedValueType> = {

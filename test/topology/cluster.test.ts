@@ -315,11 +315,11 @@ test(
 );
 
 test('after it all: every process is up, and no exit happened that a test did not cause', async () => {
-  for (const p of [cluster!.temporal.process, ...cluster!.workers, ...cluster!.apis]) {
+  for (const p of [...cluster!.temporal.processes, ...cluster!.workers, ...cluster!.apis]) {
     await p.settled();
     assert.ok(p.running, `${p.name} is not running`);
   }
-  const unplanned = [cluster!.temporal.process, ...cluster!.workers, ...cluster!.apis].flatMap((p) =>
+  const unplanned = [...cluster!.temporal.processes, ...cluster!.workers, ...cluster!.apis].flatMap((p) =>
     p.exits.filter((e) => !e.planned).map((e) => `${p.name}: ${e.code ?? e.signal} ${e.tail.slice(-5).join(' | ')}`),
   );
   // The supervisor restarted them, but a crash is still a finding.
