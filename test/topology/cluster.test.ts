@@ -332,16 +332,22 @@ test(
   async () => {
     const histories: Array<{ workflowId: string; history: temporal.api.history.v1.IHistory }> = [];
     const types = new Map<string, number>();
+    const shapes = new Map<string, Set<string>>();
     const record = process.env.RECORD_HISTORIES === '1';
     for await (const item of temporalClient!.workflow.list({ query: 'ExecutionStatus != "Running"' }).intoHistories()) {
       const history = item.history as temporal.api.history.v1.IHistory;
       histories.push({ workflowId: item.workflowId, history });
       const type = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '?';
       types.set(type, (types.get(type) ?? 0) + 1);
-      // With RECORD_HISTORIES=1, one history per workflow type into test/histories, which the
-      // replay test of every `npm test` replays.
-      if (record && types.get(type) === 1) {
-        fs.writeFileSync(path.join(historiesDir, `cluster-${type}.json`), historyToJSON(history));
+      // With RECORD_HISTORIES=1, up to 4 histories of each workflow type, each of a different
+      // shape (its sequence of event types), go to test/histories, which the replay test of
+      // every `npm test` replays.
+      const shape = (history.events ?? []).map((e) => e.eventType).join(',');
+      const seen = shapes.get(type) ?? new Set<string>();
+      shapes.set(type, seen);
+      if (record && !seen.has(shape) && seen.size < 4) {
+        seen.add(shape);
+        fs.writeFileSync(path.join(historiesDir, `cluster-${type}-${seen.size}.json`), historyToJSON(history));
       }
     }
     const failures: string[] = [];
