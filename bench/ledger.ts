@@ -18,7 +18,7 @@ import { createDb, type Db } from '../src/db/knex';
 import { migrateLatest } from '../src/db/migrate';
 import { startEmbeddedPostgres } from '../src/dev/embedded-postgres';
 import { freePort } from '../src/dev/free-port';
-import { Ledger, phaseTimings, type AccountInput, type TransferInput } from '../src/ledger';
+import { Ledger, type AccountInput, type PhaseObserver, type TransferInput } from '../src/ledger';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 2000);
@@ -47,6 +47,11 @@ interface Result {
 }
 
 let seq = 0;
+/** Cumulative time (ms) spent in each phase of the posting path, told by the Ledger's onPhase. */
+const phaseTimings: Record<string, number> = {};
+const onPhase: PhaseObserver = (phase, ms) => {
+  phaseTimings[phase] = (phaseTimings[phase] ?? 0) + ms;
+};
 function phaseSummary(): Record<string, number> {
   const out = Object.fromEntries(Object.entries(phaseTimings).map(([k, v]) => [k, Math.round(v)]));
   for (const k of Object.keys(phaseTimings)) phaseTimings[k] = 0;
@@ -105,7 +110,7 @@ async function main(): Promise<void> {
       Object.fromEntries(settings.rows.map((r: { name: string; setting: string }) => [r.name, r.setting])),
     );
     await migrateLatest(db);
-    ledger = new Ledger(db, { maxBatchTransfers: MAX_BATCH, maxInFlight: IN_FLIGHT });
+    ledger = new Ledger(db, { maxBatchTransfers: MAX_BATCH, maxInFlight: IN_FLIGHT, onPhase });
     const L = ledger;
 
     const float = 'bench:float';

@@ -31,10 +31,10 @@ export interface AccountState {
   debitsMustNotExceedCredits: boolean;
   creditsMustNotExceedDebits: boolean;
   cap: bigint | null;
-  dp: bigint;
-  cp: bigint;
-  dpe: bigint;
-  cpe: bigint;
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
 }
 
 /** A transfer input after shape validation and normalization. */
@@ -248,11 +248,15 @@ export function normalizeInput(input: TransferInput): NormalizedInput {
 }
 
 /** Normal-side posted balance and outgoing holds of an account state. */
-export function balanceOf(s: Pick<AccountState, 'normalSide' | 'dp' | 'cp' | 'dpe' | 'cpe'>): {
+export function balanceOf(
+  s: Pick<AccountState, 'normalSide' | 'debitsPosted' | 'creditsPosted' | 'debitsPending' | 'creditsPending'>,
+): {
   posted: bigint;
   held: bigint;
 } {
-  return s.normalSide === 'credit' ? { posted: s.cp - s.dp, held: s.dpe } : { posted: s.dp - s.cp, held: s.cpe };
+  return s.normalSide === 'credit'
+    ? { posted: s.creditsPosted - s.debitsPosted, held: s.debitsPending }
+    : { posted: s.debitsPosted - s.creditsPosted, held: s.creditsPending };
 }
 
 function show(v: unknown): unknown {
@@ -382,7 +386,9 @@ const max0 = (a: bigint) => (a > 0n ? a : 0n);
 
 /** What a cap limits: the normal-side posted balance plus incoming holds. */
 function capBalance(s: AccountState): bigint {
-  return s.normalSide === 'credit' ? s.cp + s.cpe - s.dp : s.dp + s.dpe - s.cp;
+  return s.normalSide === 'credit'
+    ? s.creditsPosted + s.creditsPending - s.debitsPosted
+    : s.debitsPosted + s.debitsPending - s.creditsPosted;
 }
 
 function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo: Undo): TransferResult {
@@ -431,8 +437,8 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
     if (t.balancingDebit || t.balancingCredit) {
       const d = account(ctx, undo, debitId, t.id);
       const c = account(ctx, undo, creditId, t.id);
-      if (t.balancingDebit) amount = min(amount, max0(d.cp - d.dp - d.dpe));
-      if (t.balancingCredit) amount = min(amount, max0(c.dp - c.cp - c.cpe));
+      if (t.balancingDebit) amount = min(amount, max0(d.creditsPosted - d.debitsPosted - d.debitsPending));
+      if (t.balancingCredit) amount = min(amount, max0(c.debitsPosted - c.creditsPosted - c.creditsPending));
     }
     if (t.type === 'posted') {
       [dPosted, dPending, cPosted, cPending] = [amount, 0n, amount, 0n];
@@ -481,18 +487,18 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
 
   const d = account(ctx, undo, debitId, t.id);
   const c = account(ctx, undo, creditId, t.id);
-  const nd = { ...d, dp: d.dp + dPosted, dpe: d.dpe + dPending };
-  const nc = { ...c, cp: c.cp + cPosted, cpe: c.cpe + cPending };
+  const nd = { ...d, debitsPosted: d.debitsPosted + dPosted, debitsPending: d.debitsPending + dPending };
+  const nc = { ...c, creditsPosted: c.creditsPosted + cPosted, creditsPending: c.creditsPending + cPending };
   const grows = (t.type === 'posted' || t.type === 'pending') && amount > 0n;
   if (grows) {
-    if (nd.dp + nd.dpe > MAX_AMOUNT || nc.cp + nc.cpe > MAX_AMOUNT) {
+    if (nd.debitsPosted + nd.debitsPending > MAX_AMOUNT || nc.creditsPosted + nc.creditsPending > MAX_AMOUNT) {
       throw new InvalidTransfer('account totals would overflow', { field: 'amount', transferId: t.id });
     }
-    if (d.debitsMustNotExceedCredits && nd.dp + nd.dpe > nd.cp) {
-      throw new InsufficientFunds(d.id, amount, d.cp - d.dp - d.dpe, t.id);
+    if (d.debitsMustNotExceedCredits && nd.debitsPosted + nd.debitsPending > nd.creditsPosted) {
+      throw new InsufficientFunds(d.id, amount, d.creditsPosted - d.debitsPosted - d.debitsPending, t.id);
     }
-    if (c.creditsMustNotExceedDebits && nc.cp + nc.cpe > nc.dp) {
-      throw new CreditsExceedDebits(c.id, amount, c.dp - c.cp - c.cpe, t.id);
+    if (c.creditsMustNotExceedDebits && nc.creditsPosted + nc.creditsPending > nc.debitsPosted) {
+      throw new CreditsExceedDebits(c.id, amount, c.debitsPosted - c.creditsPosted - c.creditsPending, t.id);
     }
     if (!t.exemptFromCap && c.cap !== null && c.normalSide === 'credit' && capBalance(nc) > c.cap) {
       throw new LimitExceeded(c.id, c.cap, capBalance(nc), t.id);

@@ -65,4 +65,4 @@ export {
   type OutstandingHold,
   type AccountBalanceRow,
 } from './queries';
-export { phaseTimings } from './posting';
+export type { PhaseObserver, PostingPhase } from './posting';

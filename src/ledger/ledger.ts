@@ -5,7 +5,7 @@ import { ID_PATTERN, KIND_PATTERN, systemAccountInputs } from './accounts';
 import { Batcher, type BatcherStats } from './batcher';
 import { balanceOf, failedResults, MAX_AMOUNT, MAX_LINKED, normalizeInput, type NormalizedInput } from './engine';
 import { AccountConflict, AccountNotFound, InvalidTransfer, LedgerError } from './errors';
-import { executeBatch, type Request } from './posting';
+import { executeBatch, type PhaseObserver, type Request } from './posting';
 import { rowToAccount, rowToTransfer, toBig } from './store';
 import type {
   Account,
@@ -29,6 +29,8 @@ export interface LedgerOptions {
   maxInFlight?: number;
   /** Delay before flushing a new batch (default 0: next event-loop turn). */
   lingerMs?: number;
+  /** Told the duration of each phase of every posting transaction (benchmarks); none by default. */
+  onPhase?: PhaseObserver;
 }
 
 export interface VoidExpiredResult {
@@ -57,7 +59,7 @@ export class Ledger {
     private readonly db: Knex,
     options: LedgerOptions = {},
   ) {
-    this.batcher = new Batcher((reqs: Request[]) => executeBatch(this.db, reqs), {
+    this.batcher = new Batcher((reqs: Request[]) => executeBatch(this.db, reqs, undefined, options.onPhase), {
       maxBatchTransfers: options.maxBatchTransfers ?? 4000,
       maxInFlight: options.maxInFlight ?? 2,
       lingerMs: options.lingerMs ?? 0,
@@ -236,13 +238,7 @@ export class Ledger {
   async balance(accountId: string): Promise<Balance> {
     const acc = await this.getAccount(accountId);
     if (!acc) throw new AccountNotFound(accountId);
-    const b = balanceOf({
-      normalSide: acc.normalSide,
-      dp: acc.debitsPosted,
-      cp: acc.creditsPosted,
-      dpe: acc.debitsPending,
-      cpe: acc.creditsPending,
-    });
+    const b = balanceOf(acc);
     return { posted: b.posted, held: b.held, available: b.posted - b.held };
   }
 

@@ -95,12 +95,20 @@ update ledger_chain_head set last_seq = $23::int8, last_hash = (select hash from
  where id = 1 and (select count(*) from a) = $32::int8
 returning last_hash`;
 
-/** Cumulative time (ms) spent in each phase of the posting path, for benchmarks. */
-export const phaseTimings: Record<string, number> = {};
-function tick(phase: string, since: number): number {
-  const now = performance.now();
-  phaseTimings[phase] = (phaseTimings[phase] ?? 0) + (now - since);
-  return now;
+export type PostingPhase =
+  'lockHead' | 'readState' | 'readAccounts' | 'accountsToMemory' | 'validate' | 'serialize' | 'write' | 'commit';
+/** Told how long (ms) each phase of a posting transaction took (benchmarks). */
+export type PhaseObserver = (phase: PostingPhase, ms: number) => void;
+
+/** Marks the end of each phase; without an observer, does nothing. */
+function phaseClock(observe: PhaseObserver | undefined): (phase: PostingPhase) => void {
+  if (!observe) return () => undefined;
+  let since = performance.now();
+  return (phase) => {
+    const now = performance.now();
+    observe(phase, now - since);
+    since = now;
+  };
 }
 
 export interface BatchStats {
@@ -108,7 +116,12 @@ export interface BatchStats {
   transfersWritten: number;
 }
 
-export async function executeBatch(db: Knex, requests: Request[], stats?: BatchStats): Promise<TransferResult[][]> {
+export async function executeBatch(
+  db: Knex,
+  requests: Request[],
+  stats?: BatchStats,
+  onPhase?: PhaseObserver,
+): Promise<TransferResult[][]> {
   const inputs: NormalizedInput[] = [];
   for (const r of requests) for (const i of r) if (!(i instanceof LedgerError)) inputs.push(i);
   if (inputs.length === 0) {
@@ -138,7 +151,7 @@ export async function executeBatch(db: Knex, requests: Request[], stats?: BatchS
     for (let attempt = 1; ; attempt++) {
       if (stats) stats.attempts = attempt;
       try {
-        return await runOnce(conn, requests, refs, stats);
+        return await runOnce(conn, requests, refs, stats, onPhase);
       } catch (e) {
         await conn.query('rollback').catch(() => undefined);
         if (attempt < MAX_ATTEMPTS && (e instanceof AccountsChanged || isRetryable(e))) continue;
@@ -166,11 +179,17 @@ function emptyContext(now: Date): EngineContext {
   return { now, accounts: new Map(), transfers: new Map(), resolutions: new Map(), reversals: new Map() };
 }
 
-async function runOnce(conn: PgConn, requests: Request[], refs: Refs, stats?: BatchStats): Promise<TransferResult[][]> {
-  let t = performance.now();
+async function runOnce(
+  conn: PgConn,
+  requests: Request[],
+  refs: Refs,
+  stats?: BatchStats,
+  onPhase?: PhaseObserver,
+): Promise<TransferResult[][]> {
+  const tick = phaseClock(onPhase);
   await conn.query('begin');
   const headRes = await conn.query({ name: 'ledger_lock_head', text: SQL_LOCK_HEAD, values: [] });
-  t = tick('lockHead', t);
+  tick('lockHead');
   const head = headRes.rows[0];
   if (!head) throw new Error('ledger_chain_head row is missing (migrations not run?)');
   const nowMs = Math.max(Number(toBig(head.now_ms)), Number(toBig(head.last_ms)));
@@ -181,7 +200,7 @@ async function runOnce(conn: PgConn, requests: Request[], refs: Refs, stats?: Ba
     text: SQL_STATE,
     values: [refs.stateIds, refs.pendingArray, refs.reversalArray],
   });
-  t = tick('readState', t);
+  tick('readState');
   const accountIds = new Set(refs.accountIds);
   for (const r of st.rows) {
     const tr: Transfer = rowToTransfer(r);
@@ -198,7 +217,7 @@ async function runOnce(conn: PgConn, requests: Request[], refs: Refs, stats?: Ba
     text: SQL_ACCOUNTS,
     values: [safeTextArray([...accountIds])],
   });
-  t = tick('readAccounts', t);
+  tick('readAccounts');
   for (const r of acc.rows) {
     const s: AccountState = {
       id: r.id as string,
@@ -206,17 +225,17 @@ async function runOnce(conn: PgConn, requests: Request[], refs: Refs, stats?: Ba
       debitsMustNotExceedCredits: Boolean(r.debits_must_not_exceed_credits),
       creditsMustNotExceedDebits: Boolean(r.credits_must_not_exceed_debits),
       cap: r.balance_cap === null ? null : toBig(r.balance_cap),
-      dp: toBig(r.debits_posted),
-      cp: toBig(r.credits_posted),
-      dpe: toBig(r.debits_pending),
-      cpe: toBig(r.credits_pending),
+      debitsPosted: toBig(r.debits_posted),
+      creditsPosted: toBig(r.credits_posted),
+      debitsPending: toBig(r.debits_pending),
+      creditsPending: toBig(r.credits_pending),
     };
     ctx.accounts.set(s.id, s);
   }
-  t = tick('accountsToMemory', t);
+  tick('accountsToMemory');
 
   const out = applyRequests(ctx, requests);
-  t = tick('validate', t);
+  tick('validate');
   if (out.transfers.length === 0) {
     await conn.query('rollback');
     return out.results;
@@ -256,10 +275,10 @@ async function runOnce(conn: PgConn, requests: Request[], refs: Refs, stats?: Ba
     head.last_hash as string,
     seq.toString(),
     safeTextArray(accs.map((a) => a.id)),
-    numArray(accs.map((a) => a.dp)),
-    numArray(accs.map((a) => a.cp)),
-    numArray(accs.map((a) => a.dpe)),
-    numArray(accs.map((a) => a.cpe)),
+    numArray(accs.map((a) => a.debitsPosted)),
+    numArray(accs.map((a) => a.creditsPosted)),
+    numArray(accs.map((a) => a.debitsPending)),
+    numArray(accs.map((a) => a.creditsPending)),
     numArray(accs.map((a) => a.cap)),
     boolArray(accs.map((a) => a.debitsMustNotExceedCredits)),
     boolArray(accs.map((a) => a.creditsMustNotExceedDebits)),
@@ -270,12 +289,12 @@ async function runOnce(conn: PgConn, requests: Request[], refs: Refs, stats?: Ba
     numArray(ts.map((x) => x.requestedAmount)),
     numArray(es.map((e) => e.cap)),
   ];
-  t = tick('serialize', t);
+  tick('serialize');
   const w = await conn.query({ name: 'ledger_write', text: SQL_WRITE, values });
-  t = tick('write', t);
+  tick('write');
   if (w.rowCount !== 1) throw new AccountsChanged();
   await conn.query('commit');
-  tick('commit', t);
+  tick('commit');
   if (stats) stats.transfersWritten = ts.length;
   return out.results;
 }

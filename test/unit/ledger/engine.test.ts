@@ -21,10 +21,10 @@ function acc(id: string, over: Partial<AccountState> = {}): AccountState {
     debitsMustNotExceedCredits: false,
     creditsMustNotExceedDebits: false,
     cap: null,
-    dp: 0n,
-    cp: 0n,
-    dpe: 0n,
-    cpe: 0n,
+    debitsPosted: 0n,
+    creditsPosted: 0n,
+    debitsPending: 0n,
+    creditsPending: 0n,
     ...over,
   };
 }
@@ -39,9 +39,9 @@ function ctx(now = NOW): EngineContext {
   };
   for (const a of [
     acc('float', { normalSide: 'debit' }),
-    acc('wallet', { debitsMustNotExceedCredits: true, cp: 1000n }),
+    acc('wallet', { debitsMustNotExceedCredits: true, creditsPosted: 1000n }),
     acc('capped', { debitsMustNotExceedCredits: true, cap: 500n }),
-    acc('asset', { normalSide: 'debit', creditsMustNotExceedDebits: true, dp: 100n }),
+    acc('asset', { normalSide: 'debit', creditsMustNotExceedDebits: true, debitsPosted: 100n }),
     acc('provider'),
   ]) {
     c.accounts.set(a.id, a);
@@ -76,8 +76,8 @@ describe('ledger engine (pure)', () => {
     const c = ctx();
     const out = run(c, [pay('t1', 'wallet', 'provider', 300n)]);
     assert.equal(code(out.results[0]![0]!), 'created');
-    assert.equal(c.accounts.get('wallet')!.dp, 300n);
-    assert.equal(c.accounts.get('provider')!.cp, 300n);
+    assert.equal(c.accounts.get('wallet')!.debitsPosted, 300n);
+    assert.equal(c.accounts.get('provider')!.creditsPosted, 300n);
     assert.deepEqual(
       out.entries.map((e) => [e.accountId, e.side, e.postedAmount, e.pendingDelta, e.balanceAfter, e.heldAfter]),
       [
@@ -128,7 +128,7 @@ describe('ledger engine (pure)', () => {
     assert.equal(code(r), 'created');
     assert.equal(r.status === 'created' && r.transfer.exemptFromCap, true);
     assert.equal(code(one(c, pay('h', 'float', 'capped', 50n, { pending: true, exemptFromCap: true }))), 'created');
-    assert.equal(c.accounts.get('capped')!.cp + c.accounts.get('capped')!.cpe, 650n);
+    assert.equal(c.accounts.get('capped')!.creditsPosted + c.accounts.get('capped')!.creditsPending, 650n);
     // above its cap now: a non-exempt credit, even of 1, is still refused; a debit is fine
     assert.equal(code(one(c, pay('c', 'float', 'capped', 1n))), 'LIMIT_EXCEEDED');
     assert.equal(code(one(c, pay('d', 'capped', 'provider', 100n))), 'created');
@@ -190,7 +190,7 @@ describe('ledger engine (pure)', () => {
     assert.equal(r.status === 'created' && r.transfer.amount, 600n);
     assert.equal(r.status === 'created' && r.transfer.requestedAmount, 5000n);
     assert.equal(r.status === 'created' && r.transfer.balancingDebit, true);
-    assert.deepEqual([c.accounts.get('wallet')!.dp, c.accounts.get('provider')!.cp], [600n, 600n]);
+    assert.deepEqual([c.accounts.get('wallet')!.debitsPosted, c.accounts.get('provider')!.creditsPosted], [600n, 600n]);
     // below the available balance: the bound is the amount
     one(c, pay('f', 'float', 'wallet', 1000n));
     const r2 = one(c, pay('b2', 'wallet', 'provider', 300n, { balancingDebit: true }));
@@ -216,15 +216,15 @@ describe('ledger engine (pure)', () => {
     const c = ctx();
     const r = one(c, pay('b1', 'provider', 'asset', 500n, { balancingCredit: true }));
     assert.equal(r.status === 'created' && r.transfer.amount, 100n);
-    assert.equal(c.accounts.get('asset')!.cp, 100n);
-    c.accounts.get('asset')!.dp = 1000n;
+    assert.equal(c.accounts.get('asset')!.creditsPosted, 100n);
+    c.accounts.get('asset')!.debitsPosted = 1000n;
     one(c, pay('h', 'provider', 'asset', 100n, { pending: true }));
     // asset can take 1000 - 100 - 100 = 800; wallet has 1000
     const both = one(c, pay('b2', 'wallet', 'asset', 5000n, { balancingDebit: true, balancingCredit: true }));
     assert.equal(both.status === 'created' && both.transfer.amount, 800n);
     const both2 = one(c, pay('b3', 'wallet', 'asset', 5000n, { balancingDebit: true, balancingCredit: true }));
     assert.equal(both2.status === 'created' && both2.transfer.amount, 0n);
-    c.accounts.get('asset')!.dp = 5000n;
+    c.accounts.get('asset')!.debitsPosted = 5000n;
     const both3 = one(c, pay('b4', 'wallet', 'asset', 5000n, { balancingDebit: true, balancingCredit: true }));
     assert.equal(both3.status === 'created' && both3.transfer.amount, 200n);
   });
@@ -279,7 +279,11 @@ describe('ledger engine (pure)', () => {
     const out2 = run(c, [pay('in2', 'float', 'w2', 500n), collect('col2', 500n)]);
     assert.equal(out2.transfers[1]!.amount, 100n);
     assert.deepEqual(
-      [c.accounts.get('dues')!.dp, c.accounts.get('dues')!.cp, c.accounts.get('w2')!.cp],
+      [
+        c.accounts.get('dues')!.debitsPosted,
+        c.accounts.get('dues')!.creditsPosted,
+        c.accounts.get('w2')!.creditsPosted,
+      ],
       [300n, 300n, 700n],
     );
     // a failing later transfer rolls the balancing one back too
@@ -329,7 +333,7 @@ describe('ledger engine (pure)', () => {
   test('pending, post (partial and full), void, already resolved, not found', () => {
     const c = ctx();
     assert.equal(code(one(c, pay('h1', 'wallet', 'provider', 200n, { pending: true }))), 'created');
-    assert.equal(c.accounts.get('wallet')!.dpe, 200n);
+    assert.equal(c.accounts.get('wallet')!.debitsPending, 200n);
     assert.equal(
       code(one(c, { id: 'p0', post: true, pendingId: 'h1', amount: 201n, kind: 'cap' })),
       'INVALID_TRANSFER',
@@ -337,8 +341,8 @@ describe('ledger engine (pure)', () => {
     const post = one(c, { id: 'p1', post: true, pendingId: 'h1', amount: 150n, kind: 'cap' });
     assert.equal(code(post), 'created');
     const w = c.accounts.get('wallet')!;
-    assert.deepEqual([w.dp, w.dpe], [150n, 0n]);
-    assert.equal(c.accounts.get('provider')!.cpe, 0n);
+    assert.deepEqual([w.debitsPosted, w.debitsPending], [150n, 0n]);
+    assert.equal(c.accounts.get('provider')!.creditsPending, 0n);
     const again = one(c, { id: 'v1', void: true, pendingId: 'h1' });
     assert.equal(code(again), 'PENDING_ALREADY_RESOLVED');
     assert.equal(again.status === 'failed' && again.error.data.resolvedBy, 'p1');
@@ -346,7 +350,7 @@ describe('ledger engine (pure)', () => {
     const v = one(c, { id: 'v2', void: true, pendingId: 'h2' });
     assert.equal(code(v), 'created');
     assert.equal(v.status === 'created' && v.transfer.amount, 100n);
-    assert.equal(c.accounts.get('wallet')!.dpe, 0n);
+    assert.equal(c.accounts.get('wallet')!.debitsPending, 0n);
     assert.equal(code(one(c, pay('h3', 'wallet', 'provider', 10n, { pending: true }))), 'created');
     const full = one(c, { id: 'p3', post: true, pendingId: 'h3', kind: 'cap' });
     assert.equal(full.status === 'created' && full.transfer.amount, 10n);
@@ -431,7 +435,7 @@ describe('ledger engine (pure)', () => {
     );
     assert.equal(out.transfers.length, 2);
     assert.equal(out.entries.length, 4);
-    assert.equal(c.accounts.get('wallet')!.dp, 1000n);
+    assert.equal(c.accounts.get('wallet')!.debitsPosted, 1000n);
   });
 
   test('hold and its post in one linked request; duplicate ids in one batch', () => {
