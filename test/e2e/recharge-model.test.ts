@@ -15,6 +15,7 @@ import {
   describeStart,
   describeStep,
   runArb,
+  simplifications,
   type RunScenario,
 } from '../support/recharge-model';
 import { startStack, type TestStack } from '../support/stack';
@@ -33,7 +34,7 @@ import { startStack, type TestStack } from '../support/stack';
  * Issue 10's defects are played first, as fixed cases. MODEL_SEED replays a test (the seed is
  * printed), with MODEL_PATH one counterexample; MODEL_SCENARIO='<json>' plays one scenario;
  * MODEL_RUNS sets the number of runs (default 12), MODEL_BUDGET_MS bounds them (default 60 s) and
- * MODEL_SHRINK_MS the shrinking of a counterexample (default 60 s), MODEL_VERBOSE=1 prints every
+ * MODEL_REDUCE_MS the reduction of a counterexample (default 60 s), MODEL_VERBOSE=1 prints every
  * run as played.
  */
 
@@ -42,7 +43,7 @@ const RETAILER_CAP = 1_000_00n;
 const seed = Number(process.env.MODEL_SEED ?? Date.now() % 2 ** 31);
 const numRuns = Number(process.env.MODEL_RUNS ?? 12);
 const budgetMs = Number(process.env.MODEL_BUDGET_MS ?? 60_000);
-const shrinkMs = Number(process.env.MODEL_SHRINK_MS ?? 60_000);
+const reduceMs = Number(process.env.MODEL_REDUCE_MS ?? 60_000);
 const path = process.env.MODEL_PATH;
 const replay = process.env.MODEL_SCENARIO;
 const verbose = process.env.MODEL_VERBOSE === '1';
@@ -116,6 +117,44 @@ after(async () => {
   assert.equal(report.ok, true, JSON.stringify(report.violations));
 });
 
+/**
+ * The smallest failing variant within the time allowed: first only the recharges a violation
+ * names (recharges share no user), then one simplification at a time, kept while it still fails.
+ */
+async function reduce(scenario: RunScenario, result: RunResult, deadline: number) {
+  let best = { scenario, result, tries: 0 };
+  const attempt = async (candidate: RunScenario): Promise<boolean> => {
+    best.tries++;
+    const r = await driver.run(candidate);
+    if (verbose) console.log(`reducing, ${r.ok ? 'passes' : 'still fails'}: ${r.report}`);
+    if (r.ok) return false;
+    best = { scenario: candidate, result: r, tries: best.tries };
+    return true;
+  };
+  const failing = result.failing.map((n) => scenario.recharges[n - 1]!);
+  if (failing.length > 0 && failing.length < scenario.recharges.length) await attempt({ recharges: failing });
+  for (let progress = true; progress && Date.now() < deadline;) {
+    progress = false;
+    for (const candidate of simplifications(best.scenario)) {
+      if (Date.now() > deadline) break;
+      if (await attempt(candidate)) {
+        progress = true;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+class ModelMismatch extends Error {
+  constructor(
+    readonly scenario: RunScenario,
+    readonly result: RunResult,
+  ) {
+    super(result.report);
+  }
+}
+
 function describeRun(r: RunScenario): string {
   return r.recharges
     .map(
@@ -141,39 +180,36 @@ test('recharge lifecycle: every paisa matches the model, whatever the providers,
     return;
   }
   console.log(`recharge model: seed ${seed}, ${numRuns} runs within ${budgetMs} ms (MODEL_SEED=${seed} replays)`);
-  let deadline = Date.now() + budgetMs;
+  const deadline = Date.now() + budgetMs;
   let executed = 0;
-  let failures = 0;
-  let last: RunResult | undefined;
   const result = await fc.check(
     fc.asyncProperty(runArb, async (scenario) => {
-      // Past the budget every run passes at once: generation stops, shrinking ends with what it has.
+      // Past the budget the remaining runs pass at once.
       if (Date.now() > deadline) return true;
       executed++;
       const r = await driver.run(scenario);
       if (verbose) console.log(`${r.ok ? 'ok' : 'FAILED'}: ${r.report}`);
-      if (!r.ok) {
-        if (failures++ === 0) deadline = Date.now() + shrinkMs;
-        last = r;
-        throw new Error(r.report);
-      }
+      if (!r.ok) throw new ModelMismatch(scenario, r);
       return true;
     }),
-    { seed, numRuns, ...(path ? { path } : {}) },
+    { seed, numRuns, endOnFailure: true, ...(path ? { path } : {}) },
   );
-  console.log(`recharge model: ${executed} runs executed (${failures} failing, shrinks included)`);
+  console.log(`recharge model: ${executed} of ${numRuns} runs played${result.failed ? ', the last one failed' : ''}`);
   if (result.failed) {
-    const shrunk = result.counterexample?.[0];
+    const e = result.errorInstance;
+    if (!(e instanceof ModelMismatch)) throw e;
+    const found = e.scenario;
+    const smallest = await reduce(e.scenario, e.result, Date.now() + reduceMs);
     assert.fail(
       [
-        `the recharge model found a counterexample (shrunk ${result.numShrinks} times; replay: MODEL_SEED=${seed} MODEL_PATH=${result.counterexamplePath}):`,
-        shrunk ? `  ${describeRun(shrunk)}` : '',
-        shrunk ? `  (replay just this: MODEL_SCENARIO='${JSON.stringify(shrunk)}')` : '',
+        `the recharge model found a counterexample (replay: MODEL_SEED=${seed} MODEL_PATH=${result.counterexamplePath}):`,
+        `  ${describeRun(found)}`,
+        `reduced in ${smallest.tries} runs to:`,
+        `  ${describeRun(smallest.scenario)}`,
+        `  (replay: MODEL_SCENARIO='${JSON.stringify(smallest.scenario)}')`,
         '',
         'as played:',
-        result.errorInstance instanceof Error
-          ? result.errorInstance.message
-          : (last?.report ?? String(result.errorInstance)),
+        smallest.result.report,
       ].join('\n'),
     );
   }

@@ -49,6 +49,8 @@ export interface DriverEnv {
 
 export interface RunResult {
   ok: boolean;
+  /** The recharges (1-based) a violation names. */
+  failing: number[];
   /** The scenario as played, the model against the ledger, and what is wrong. */
   report: string;
   ms: number;
@@ -150,7 +152,13 @@ export class RechargeModelDriver {
     for (const l of lives) lines.push(...l.trace);
     lines.push(...table);
     if (problems.length) lines.push('violations:', ...problems.map((p) => `  - ${p}`));
-    return { ok: problems.length === 0, report: lines.join('\n'), ms: Date.now() - t0 };
+    const failing = [...new Set(problems.flatMap((p) => [...p.matchAll(/#(\d+)/g)].map((m) => Number(m[1]))))];
+    return {
+      ok: problems.length === 0,
+      failing: failing.sort((a, b) => a - b),
+      report: lines.join('\n'),
+      ms: Date.now() - t0,
+    };
   }
 
   // ---------------------------------------------------------------- users and money

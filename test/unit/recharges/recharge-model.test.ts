@@ -5,6 +5,7 @@ import {
   initialState,
   legsOf,
   plan,
+  simplifications,
   type ModelState,
   type Phase,
   type Start,
@@ -113,6 +114,25 @@ describe('recharge model', () => {
       { a: 'callback', from: 'holder', status: 'SUCCESS', copies: 1 },
     ]);
     assert.equal(p.next.phase, 'captured');
+  });
+
+  test('a counterexample is simplified a step at a time, the last step first', () => {
+    const steps: Step[] = [
+      { t: 'dispute', gap: 'none' },
+      { t: 'reverse', via: 'callback', copies: 2, gap: 'settle' },
+    ];
+    const run = { recharges: [{ rupees: 10, atCap: true, extraRupees: 0, start: success, steps }] };
+    const candidates = simplifications(run).map((c) => c.recharges[0]!);
+    assert.deepEqual(candidates[0]!.steps, [steps[0]]);
+    assert.deepEqual(candidates[1]!.steps, [steps[1]]);
+    assert.equal(candidates[2]!.atCap, false);
+    assert.deepEqual(
+      candidates.slice(3).map((c) => c.steps),
+      [
+        [{ t: 'dispute', gap: 'settle' }, steps[1]],
+        [steps[0], { t: 'reverse', via: 'callback', copies: 1, gap: 'settle' }],
+      ],
+    );
   });
 
   test('commissions are whole paise rounded down, TDS withheld from each', () => {
