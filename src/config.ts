@@ -279,15 +279,15 @@ function localUrl(host: string, p: number, suffix = ''): string {
   return `http://${host}:${p}${suffix}`;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+/** The environment, validated; in production, development defaults are refused. */
+function parseEnv(env: NodeJS.ProcessEnv): ParsedEnv {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  const production = e.NODE_ENV === 'production';
-  if (production) {
+  if (e.NODE_ENV === 'production') {
     const problems = productionProblems(e, env);
     if (problems.length) {
       throw new ConfigError(
@@ -295,8 +295,125 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       );
     }
   }
-  const d = (name: Defaulted): string => e[name] ?? devDefaults[name];
-  const simHost = e.SIMULATOR_HOST;
+  return e;
+}
+
+type ParsedEnv = z.output<typeof envSchema>;
+/** A variable with a development default (refused in production by parseEnv). */
+type Defaults = (name: Defaulted) => string;
+
+/** Temporal: the server (or the dev server started in development), TLS, the workflow bundle. */
+function temporalConfig(e: ParsedEnv) {
+  return {
+    /** undefined means "start the Temporal dev server" (development only). */
+    address: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    tls: e.TEMPORAL_TLS
+      ? {
+          certPath: e.TEMPORAL_TLS_CERT_PATH,
+          keyPath: e.TEMPORAL_TLS_KEY_PATH,
+          caPath: e.TEMPORAL_TLS_CA_PATH,
+          serverName: e.TEMPORAL_TLS_SERVER_NAME,
+        }
+      : undefined,
+    apiKey: e.TEMPORAL_API_KEY,
+    devPort: e.TEMPORAL_DEV_PORT,
+    uiPort: e.TEMPORAL_UI_PORT,
+    uiUrl: e.TEMPORAL_UI_URL ?? localUrl('127.0.0.1', e.TEMPORAL_UI_PORT),
+    cliPath: e.TEMPORAL_CLI_PATH,
+    /** A pre-built workflow bundle (tests, production build); else bundled from source. */
+    workflowBundle: e.TIJORI_WORKFLOW_BUNDLE,
+  };
+}
+
+/** Recharge, KYC and payment-gateway providers: where they are, their credentials, breaker and timeouts. */
+function providersConfig(e: ParsedEnv, d: Defaults, env: NodeJS.ProcessEnv, production: boolean) {
+  return {
+    /** The simulated providers' root; in production only when set (definitions may not use it). */
+    operatorBaseUrl:
+      e.OPERATOR_PROVIDERS_URL ??
+      (production ? undefined : localUrl(e.SIMULATOR_HOST, e.SIM_OPERATOR_PORT, '/providers')),
+    kycBaseUrl: e.KYC_PROVIDER_URL ?? localUrl(e.SIMULATOR_HOST, e.SIM_KYC_PORT),
+    gatewayBaseUrl: e.GATEWAY_URL ?? localUrl(e.SIMULATOR_HOST, e.SIM_GATEWAY_PORT),
+    gatewayWebhookSecret: d('GATEWAY_WEBHOOK_SECRET'),
+    gatewayMerchantKey: d('GATEWAY_MERCHANT_KEY'),
+    /** PROVIDER_* values by variable name: the credentials and callback secrets definitions name. */
+    credentials: providerCredentials(env, production),
+    rechargeBreaker: { threshold: e.RECHARGE_BREAKER_THRESHOLD, cooldownMs: e.RECHARGE_BREAKER_COOLDOWN_MS },
+    /** Caps each provider definition's own request timeout when set. */
+    maxRequestTimeoutMs: e.RECHARGE_PROVIDER_TIMEOUT_MS,
+  };
+}
+
+/** KYC: wallet caps per tier and role, the provider webhook, OTP and PAN polling, the breaker. */
+function kycConfig(e: ParsedEnv, d: Defaults) {
+  return {
+    caps: {
+      tiers: {
+        none: e.KYC_CAP_NONE_PAISE ?? e.KYC_CAP_MIN_PAISE,
+        min: e.KYC_CAP_MIN_PAISE,
+        full: e.KYC_CAP_FULL_PAISE,
+      },
+      byRole: e.KYC_CAPS_BY_ROLE,
+    },
+    webhookSecret: d('KYC_WEBHOOK_SECRET'),
+    reKycIntervalSeconds: e.KYC_REKYC_INTERVAL_SECONDS,
+    otpTtlSeconds: e.KYC_OTP_TTL_SECONDS,
+    otpMaxTries: e.KYC_OTP_MAX_TRIES,
+    panPollSeconds: e.KYC_PAN_POLL_SECONDS,
+    panMaxWaitSeconds: e.KYC_PAN_MAX_WAIT_SECONDS,
+    providerTimeoutMs: e.KYC_PROVIDER_TIMEOUT_MS,
+    breaker: { failures: e.KYC_BREAKER_FAILURES, cooldownSeconds: e.KYC_BREAKER_COOLDOWN_SECONDS },
+  };
+}
+
+/** SMS (Twilio) and e-mail (SMTP): the simulators in development. */
+function notifyConfig(e: ParsedEnv, d: Defaults, production: boolean) {
+  return {
+    twilio: {
+      accountSid: d('TWILIO_ACCOUNT_SID'),
+      authToken: d('TWILIO_AUTH_TOKEN'),
+      from: d('TWILIO_FROM'),
+      apiBaseUrl:
+        e.TWILIO_API_BASE_URL ?? (production ? 'https://api.twilio.com' : localUrl(e.SIMULATOR_HOST, e.SIM_SMS_PORT)),
+    },
+    smtp: {
+      host: d('SMTP_HOST'),
+      port: e.SMTP_PORT ?? (production ? (e.SMTP_SECURE ? 465 : 587) : e.SIM_SMTP_PORT),
+      secure: e.SMTP_SECURE,
+      user: e.SMTP_USER,
+      password: e.SMTP_PASSWORD,
+    },
+    mailFrom: d('MAIL_FROM'),
+    opsAlertEmail: d('OPS_ALERT_EMAIL'),
+  };
+}
+
+/** Tokens, sessions, OTP, MPIN and rate limits. */
+function authConfig(e: ParsedEnv, d: Defaults) {
+  return {
+    jwtSecret: d('TIJORI_JWT_SECRET'),
+    otpSecret: d('TIJORI_OTP_SECRET'),
+    mpinPepper: d('TIJORI_MPIN_PEPPER'),
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    otpTtlSeconds: e.OTP_TTL_SECONDS,
+    otpMaxAttempts: e.OTP_MAX_ATTEMPTS,
+    otpPerMobilePerHour: e.OTP_PER_MOBILE_PER_HOUR,
+    mpinMaxTries: e.MPIN_MAX_TRIES,
+    mpinFreezeTries: e.MPIN_FREEZE_TRIES,
+    mpinLockSeconds: e.MPIN_LOCK_SECONDS,
+    stepUpThresholdPaise: BigInt(e.STEP_UP_THRESHOLD_PAISE),
+    ipRateLimit: { limit: e.AUTH_RATE_LIMIT_PER_IP, windowSeconds: e.AUTH_RATE_LIMIT_WINDOW_SECONDS },
+    apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+  };
+}
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const e = parseEnv(env);
+  const production = e.NODE_ENV === 'production';
+  const d: Defaults = (name) => e[name] ?? devDefaults[name];
   const dataDir = path.resolve(e.TIJORI_DATA_DIR);
   return Object.freeze({
     env: e.NODE_ENV,
@@ -308,27 +425,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       poolMax: e.DATABASE_POOL_MAX,
       embeddedPort: e.EMBEDDED_PG_PORT,
     },
-    temporal: {
-      /** undefined means "start the Temporal dev server" (development only). */
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
-      taskQueue: e.TEMPORAL_TASK_QUEUE,
-      tls: e.TEMPORAL_TLS
-        ? {
-            certPath: e.TEMPORAL_TLS_CERT_PATH,
-            keyPath: e.TEMPORAL_TLS_KEY_PATH,
-            caPath: e.TEMPORAL_TLS_CA_PATH,
-            serverName: e.TEMPORAL_TLS_SERVER_NAME,
-          }
-        : undefined,
-      apiKey: e.TEMPORAL_API_KEY,
-      devPort: e.TEMPORAL_DEV_PORT,
-      uiPort: e.TEMPORAL_UI_PORT,
-      uiUrl: e.TEMPORAL_UI_URL ?? localUrl('127.0.0.1', e.TEMPORAL_UI_PORT),
-      cliPath: e.TEMPORAL_CLI_PATH,
-      /** A pre-built workflow bundle (tests, production build); else bundled from source. */
-      workflowBundle: e.TIJORI_WORKFLOW_BUNDLE,
-    },
+    temporal: temporalConfig(e),
     api: {
       host: e.API_HOST,
       port: e.API_PORT,
@@ -337,7 +434,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       bootstrapAdminMobile: e.TIJORI_ADMIN_MOBILE,
     },
     simulators: {
-      host: simHost,
+      host: e.SIMULATOR_HOST,
       operatorPort: e.SIM_OPERATOR_PORT,
       kycPort: e.SIM_KYC_PORT,
       gatewayPort: e.SIM_GATEWAY_PORT,
@@ -346,20 +443,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       mailHttpPort: e.SIM_MAIL_HTTP_PORT,
       operatorLatencyMs: e.SIM_OPERATOR_LATENCY_MS,
     },
-    providers: {
-      /** The simulated providers' root; in production only when set (definitions may not use it). */
-      operatorBaseUrl:
-        e.OPERATOR_PROVIDERS_URL ?? (production ? undefined : localUrl(simHost, e.SIM_OPERATOR_PORT, '/providers')),
-      kycBaseUrl: e.KYC_PROVIDER_URL ?? localUrl(simHost, e.SIM_KYC_PORT),
-      gatewayBaseUrl: e.GATEWAY_URL ?? localUrl(simHost, e.SIM_GATEWAY_PORT),
-      gatewayWebhookSecret: d('GATEWAY_WEBHOOK_SECRET'),
-      gatewayMerchantKey: d('GATEWAY_MERCHANT_KEY'),
-      /** PROVIDER_* values by variable name: the credentials and callback secrets definitions name. */
-      credentials: providerCredentials(env, production),
-      rechargeBreaker: { threshold: e.RECHARGE_BREAKER_THRESHOLD, cooldownMs: e.RECHARGE_BREAKER_COOLDOWN_MS },
-      /** Caps each provider definition's own request timeout when set. */
-      maxRequestTimeoutMs: e.RECHARGE_PROVIDER_TIMEOUT_MS,
-    },
+    providers: providersConfig(e, d, env, production),
     recharges: {
       maxPendingSeconds: e.RECHARGE_MAX_PENDING_SECONDS,
       pollScheduleSeconds: e.RECHARGE_POLL_SCHEDULE_SECONDS,
@@ -369,43 +453,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       approvalTtlSeconds: e.TOPUP_APPROVAL_TTL_SECONDS,
       paymentTtlSeconds: e.TOPUP_PAYMENT_TTL_SECONDS,
     },
-    kyc: {
-      caps: {
-        tiers: {
-          none: e.KYC_CAP_NONE_PAISE ?? e.KYC_CAP_MIN_PAISE,
-          min: e.KYC_CAP_MIN_PAISE,
-          full: e.KYC_CAP_FULL_PAISE,
-        },
-        byRole: e.KYC_CAPS_BY_ROLE,
-      },
-      webhookSecret: d('KYC_WEBHOOK_SECRET'),
-      reKycIntervalSeconds: e.KYC_REKYC_INTERVAL_SECONDS,
-      otpTtlSeconds: e.KYC_OTP_TTL_SECONDS,
-      otpMaxTries: e.KYC_OTP_MAX_TRIES,
-      panPollSeconds: e.KYC_PAN_POLL_SECONDS,
-      panMaxWaitSeconds: e.KYC_PAN_MAX_WAIT_SECONDS,
-      providerTimeoutMs: e.KYC_PROVIDER_TIMEOUT_MS,
-      breaker: { failures: e.KYC_BREAKER_FAILURES, cooldownSeconds: e.KYC_BREAKER_COOLDOWN_SECONDS },
-    },
+    kyc: kycConfig(e, d),
     pii: piiConfig(e),
-    notify: {
-      twilio: {
-        accountSid: d('TWILIO_ACCOUNT_SID'),
-        authToken: d('TWILIO_AUTH_TOKEN'),
-        from: d('TWILIO_FROM'),
-        apiBaseUrl:
-          e.TWILIO_API_BASE_URL ?? (production ? 'https://api.twilio.com' : localUrl(simHost, e.SIM_SMS_PORT)),
-      },
-      smtp: {
-        host: d('SMTP_HOST'),
-        port: e.SMTP_PORT ?? (production ? (e.SMTP_SECURE ? 465 : 587) : e.SIM_SMTP_PORT),
-        secure: e.SMTP_SECURE,
-        user: e.SMTP_USER,
-        password: e.SMTP_PASSWORD,
-      },
-      mailFrom: d('MAIL_FROM'),
-      opsAlertEmail: d('OPS_ALERT_EMAIL'),
-    },
+    notify: notifyConfig(e, d, production),
     ops: {
       stuckAfterSeconds: e.OPS_STUCK_AFTER_SECONDS,
       stuckTopupAfterSeconds: e.OPS_STUCK_TOPUP_AFTER_SECONDS,
@@ -414,23 +464,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       /** The worker's Prometheus endpoint (Temporal SDK metrics) on 127.0.0.1; off when unset. */
       workerMetricsPort: e.WORKER_METRICS_PORT,
     },
-    auth: {
-      jwtSecret: d('TIJORI_JWT_SECRET'),
-      otpSecret: d('TIJORI_OTP_SECRET'),
-      mpinPepper: d('TIJORI_MPIN_PEPPER'),
-      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
-      refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
-      sessionTtlSeconds: e.SESSION_TTL_SECONDS,
-      otpTtlSeconds: e.OTP_TTL_SECONDS,
-      otpMaxAttempts: e.OTP_MAX_ATTEMPTS,
-      otpPerMobilePerHour: e.OTP_PER_MOBILE_PER_HOUR,
-      mpinMaxTries: e.MPIN_MAX_TRIES,
-      mpinFreezeTries: e.MPIN_FREEZE_TRIES,
-      mpinLockSeconds: e.MPIN_LOCK_SECONDS,
-      stepUpThresholdPaise: BigInt(e.STEP_UP_THRESHOLD_PAISE),
-      ipRateLimit: { limit: e.AUTH_RATE_LIMIT_PER_IP, windowSeconds: e.AUTH_RATE_LIMIT_WINDOW_SECONDS },
-      apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
-    },
+    auth: authConfig(e, d),
   });
 }
 
