@@ -26,7 +26,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from '../src/config';
 import { createDb, type Db } from '../src/db/knex';
-import { startCluster } from '../src/dev/cluster';
+import { startCluster, type Cluster } from '../src/dev/cluster';
 import { freePort } from '../src/dev/free-port';
 import { freeTemporalPorts } from '../src/dev/temporal-server';
 import { startThrowawayInfra } from '../src/dev/throwaway-infra';
@@ -150,25 +150,32 @@ async function clusterTarget(): Promise<Target> {
     apiBaseUrl: `http://127.0.0.1:${apiA}`,
     kycWebhookSecret: config.kyc.webhookSecret,
   });
-  const cluster = await startCluster({
-    dataDir: work,
-    postgresPort: pgPort,
-    temporalPorts,
-    shards: SHARDS,
-    temporalProcessPerService: SPLIT,
-    namespace: 'default',
-    apiPorts: [apiA, apiB],
-    workers: 2,
-    appEnv: {
-      ...base,
-      OPERATOR_PROVIDERS_URL: `${sims.urls.operator}/providers`,
-      KYC_PROVIDER_URL: sims.urls.kyc,
-      GATEWAY_URL: sims.urls.gateway,
-      TWILIO_API_BASE_URL: sims.urls.sms,
-      SMTP_PORT: String(sims.urls.smtpPort),
-    },
-    onEvent: (m) => console.log(`  cluster: ${m}`),
-  });
+  let cluster: Cluster;
+  try {
+    cluster = await startCluster({
+      dataDir: work,
+      postgresPort: pgPort,
+      temporalPorts,
+      shards: SHARDS,
+      temporalProcessPerService: SPLIT,
+      namespace: 'default',
+      apiPorts: [apiA, apiB],
+      workers: 2,
+      appEnv: {
+        ...base,
+        OPERATOR_PROVIDERS_URL: `${sims.urls.operator}/providers`,
+        KYC_PROVIDER_URL: sims.urls.kyc,
+        GATEWAY_URL: sims.urls.gateway,
+        TWILIO_API_BASE_URL: sims.urls.sms,
+        SMTP_PORT: String(sims.urls.smtpPort),
+      },
+      onEvent: (m) => console.log(`  cluster: ${m}`),
+    });
+  } catch (err) {
+    await sims.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
   const db = createDb(cluster.databaseUrl);
   const pids = (ps: typeof cluster.workers) => () => ps.map((p) => p.pid!);
   return {
