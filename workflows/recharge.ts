@@ -250,7 +250,12 @@ async function route(
     state.providerTxnId = 'providerTxnId' in r ? r.providerTxnId : null;
     // An answer from a provider we have failed over from is about a recharge it does not hold.
     inbox.answers = inbox.answers.filter((a) => a.provider === sent.provider);
-    if (r.status === 'unavailable' || (r.status === 'failed' && r.fault === 'provider')) {
+    // A failure the provider reports for a recharge it had already accepted (learnt by the status
+    // check of an interrupted attempt) is that recharge's outcome, as it is when learnt by a
+    // callback or a poll: it is never sent to a second provider.
+    const acceptedThenFailed =
+      sent.checked === true && r.status === 'failed' && patched('accepted-then-failed-is-final');
+    if (r.status === 'unavailable' || (r.status === 'failed' && r.fault === 'provider' && !acceptedThenFailed)) {
       tried.push(sent.provider);
       continue; // the provider's trouble, not the subscriber's: next provider
     }

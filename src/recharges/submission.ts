@@ -12,7 +12,9 @@ export interface Submission {
   exclude: string[];
 }
 
-export type SubmissionOutcome = { provider: string; result: ProviderResult } | { provider: null; result: null };
+export type SubmissionOutcome =
+  /** `checked`: the answer came from a status check, because an earlier attempt may have sent it. */
+  { provider: string; result: ProviderResult; checked?: true } | { provider: null; result: null };
 
 /** The provider's own trouble, which counts against its circuit breaker. */
 function providerFault(r: ProviderResult): boolean {
@@ -41,9 +43,9 @@ export async function submitToProvider(
     // Only a definite "never received" allows a new submission; no answer to the status question
     // (unknown, unavailable) means it may still have it: wait and ask again.
     if (check.result.status === 'unavailable') {
-      return { provider: provider.name, result: { status: 'unknown', reason: check.result.reason } };
+      return { provider: provider.name, result: { status: 'unknown', reason: check.result.reason }, checked: true };
     }
-    if (check.result.status !== 'not_found') return { provider: provider.name, result: check.result };
+    if (check.result.status !== 'not_found') return { provider: provider.name, result: check.result, checked: true };
   }
   await providers.markSubmitting(s.rechargeId, provider.name);
   alive();

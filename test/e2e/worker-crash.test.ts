@@ -77,3 +77,37 @@ for (const moment of ['after the hold', 'after the provider submission'] as cons
     assert.equal(await submissions(id), 1, 'the provider got the recharge exactly once');
   });
 }
+
+test('a recharge the provider accepted and then failed, learnt after a worker kill, is not sent to a second provider', async () => {
+  const n = await fundedRetailer(admin, 100_000);
+  // 9000000003: the provider answers PENDING, then fails it for reasons of its own.
+  const r = await n.retailer.call<{ id: string }>(
+    'POST',
+    '/v1/recharges',
+    { operator: 'AIRTEL', subscriber: '9000000003', amount: 10_000 },
+    { 'Idempotency-Key': randomUUID() },
+  );
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  const id = r.body.id;
+  await eventually(
+    () => submissions(id),
+    (s) => s >= 1,
+  );
+  await killProcess(worker!);
+  worker = await startWorkerProcess(stack.env);
+
+  const done = await eventually(
+    async () => (await n.retailer.get<{ status: string }>(`/v1/recharges/${id}`)).body,
+    (b) => b.status === 'success' || b.status === 'failed',
+    60_000,
+  );
+  assert.equal(done.status, 'failed');
+  await expectWallet(n, 100_000);
+  const res = await fetch(`${stack.sims.urls.operator}/control/transactions/${id}`);
+  const attempts = ((await res.json()) as { attempts: Array<{ provider: string; submissions: number }> }).attempts;
+  assert.deepEqual(
+    attempts.filter((a) => a.submissions > 0).map((a) => a.provider),
+    ['alpha'],
+    'only the provider that accepted it ever got it',
+  );
+});
