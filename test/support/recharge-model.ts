@@ -439,8 +439,9 @@ export const runArb: fc.Arbitrary<RunScenario> = fc.record({
 // ------------------------------------------------------------------------ reduction
 
 /**
- * Simpler variants of a failing scenario, most reducing first: without one step (the last
- * first), not at the cap, one copy of each callback, waits for the system between steps.
+ * Simpler variants of a failing scenario, most reducing first: without one recharge, without one
+ * step (the last first), not at the cap, one copy of each callback, waits for the system between
+ * steps.
  * Counterexamples are reduced with these rather than by fast-check's shrinking, which knows
  * nothing of the structure (independent recharges, steps) and spends a stack run per try.
  */
@@ -449,6 +450,9 @@ export function simplifications(run: RunScenario): RunScenario[] {
   const withRecharge = (i: number, r: RechargeScenario): RunScenario => ({
     recharges: run.recharges.map((x, j) => (j === i ? r : x)),
   });
+  if (run.recharges.length > 1) {
+    run.recharges.forEach((_, i) => out.push({ recharges: run.recharges.filter((_, j) => j !== i) }));
+  }
   run.recharges.forEach((r, i) => {
     for (let k = r.steps.length - 1; k >= 0; k--) {
       out.push(withRecharge(i, { ...r, steps: r.steps.filter((_, j) => j !== k) }));

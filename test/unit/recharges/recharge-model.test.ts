@@ -126,6 +126,7 @@ describe('recharge model', () => {
     assert.deepEqual(candidates[0]!.steps, [steps[0]]);
     assert.deepEqual(candidates[1]!.steps, [steps[1]]);
     assert.equal(candidates[2]!.atCap, false);
+    assert.equal(candidates.length, 5);
     assert.deepEqual(
       candidates.slice(3).map((c) => c.steps),
       [
@@ -133,6 +134,12 @@ describe('recharge model', () => {
         [steps[0], { t: 'reverse', via: 'callback', copies: 1, gap: 'settle' }],
       ],
     );
+  });
+
+  test('recharges that do not fail are dropped first', () => {
+    const one = { rupees: 10, atCap: false, extraRupees: 0, start: success, steps: [] };
+    const two = { ...one, rupees: 20 };
+    assert.deepEqual(simplifications({ recharges: [one, two] }), [{ recharges: [two] }, { recharges: [one] }]);
   });
 
   test('commissions are whole paise rounded down, TDS withheld from each', () => {
