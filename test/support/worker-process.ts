@@ -3,9 +3,18 @@ import path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
 
+export interface WorkerProcessOptions {
+  /** A script to run instead of src/main-worker.ts, e.g. one that instruments it (test/support/chaos-worker.ts). */
+  entry?: string;
+}
+
 /** The real worker (src/main-worker.ts) as a separate process, resolved once it polls its task queue. */
-export function startWorkerProcess(env: Record<string, string | undefined>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main-worker.ts')], {
+export function startWorkerProcess(
+  env: Record<string, string | undefined>,
+  opts: WorkerProcessOptions = {},
+): Promise<ChildProcess> {
+  const entry = opts.entry ?? path.join(root, 'src', 'main-worker.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
     env: { ...env, LOG_LEVEL: 'info' } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
