@@ -420,9 +420,10 @@ export async function checkOutcomes(
     net,
     done.map((d) => d.request),
   )) {
-    const w = await net.admin.get<{ balance: number; held: number }>(`/v1/wallets/${userId}`);
-    if (BigInt(w.body.balance) !== balance || w.body.held !== 0) {
-      problems.push(`wallet ${userId}: ${JSON.stringify(w.body)}, the model says balance ${balance}, held 0`);
+    // Every wallet here can always cover a claw-back, so no dues are ever left outstanding.
+    const w = await net.admin.get<{ balance: number; held: number; dues?: number }>(`/v1/wallets/${userId}`);
+    if (BigInt(w.body.balance) !== balance || w.body.held !== 0 || (w.body.dues ?? 0) !== 0) {
+      problems.push(`wallet ${userId}: ${JSON.stringify(w.body)}, the model says balance ${balance}, held 0, no dues`);
     }
   }
   const open = (await db('ledger_accounts')
