@@ -1,4 +1,4 @@
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Config } from '../config';
 import { AppError, notFound } from '../errors';
@@ -36,9 +36,10 @@ export interface KycView {
 }
 
 /**
- * KYC over the API. Each step is an update of the user's KYC workflow, started on first use
- * (update-with-start), so its answer is synchronous; the PAN verdict and re-KYC triggers are
- * signals. Aadhaar and PAN numbers are sealed (encrypted, hashed) here, before they reach Temporal.
+ * KYC over the API. Each step is an update of the user's KYC workflow, so its answer is
+ * synchronous; the first mobile OTP request starts the workflow (update-with-start), and the PAN
+ * verdict and re-KYC triggers are signals (with start). Aadhaar and PAN numbers are sealed
+ * (encrypted, hashed) here, before they reach Temporal.
  */
 export class KycService {
   constructor(
@@ -59,7 +60,8 @@ export class KycService {
     };
   }
 
-  private async step<Ret, Args extends unknown[]>(
+  /** The first step (a mobile OTP request) starts the user's KYC workflow if it is not running yet. */
+  private async firstStep<Ret, Args extends unknown[]>(
     userId: string,
     update: UpdateDefinition<Ret, Args>,
     ...args: Args
@@ -71,6 +73,31 @@ export class KycService {
         workflowIdConflictPolicy: 'USE_EXISTING',
       }),
     });
+    return this.available(answer);
+  }
+
+  /**
+   * Every later step goes to the running workflow without starting one: a user without a KYC
+   * workflow has not begun, so the step is refused (409 `notBegun`, the workflow's own answer for a
+   * user at the start) and the refusal leaves no workflow and no profile behind.
+   */
+  private async laterStep<Ret, Arg>(
+    userId: string,
+    notBegun: string,
+    update: UpdateDefinition<Ret, [Arg]>,
+    arg: Arg,
+  ): Promise<Exclude<Ret, ProviderUnavailable>> {
+    let answer: Ret;
+    try {
+      answer = await this.temporal.workflow.getHandle(kycWorkflowId(userId)).executeUpdate(update, { args: [arg] });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new AppError('CONFLICT', notBegun);
+      throw err;
+    }
+    return this.available(answer);
+  }
+
+  private available<Ret>(answer: Ret): Exclude<Ret, ProviderUnavailable> {
     if ((answer as { status?: string }).status === 'provider_unavailable') {
       const retryAfterSeconds = this.config.kyc.breaker.cooldownSeconds;
       throw new AppError('UNAVAILABLE', 'The KYC provider is unavailable; retry later', {
@@ -90,11 +117,16 @@ export class KycService {
   }
 
   requestMobileOtp(caller: Caller): Promise<OtpSent> {
-    return this.step(this.subject(caller), requestMobileOtpUpdate);
+    return this.firstStep(this.subject(caller), requestMobileOtpUpdate);
   }
 
   verifyMobileOtp(caller: Caller, otp: string): Promise<Exclude<OtpVerdict, ProviderUnavailable>> {
-    return this.step(this.subject(caller), verifyMobileOtpUpdate, { otp });
+    return this.laterStep(
+      this.subject(caller),
+      'No mobile OTP is outstanding: request one first',
+      verifyMobileOtpUpdate,
+      { otp },
+    );
   }
 
   async requestAadhaarOtp(caller: Caller, aadhaarNumber: string): Promise<OtpSent> {
@@ -103,11 +135,16 @@ export class KycService {
     if (await this.store.verifiedElsewhere(userId, 'aadhaar', aadhaar.hash)) {
       throw new AppError('CONFLICT', 'This Aadhaar number is already verified for another user');
     }
-    return this.step(userId, requestAadhaarOtpUpdate, { aadhaar });
+    return this.laterStep(userId, 'Verify the mobile number first', requestAadhaarOtpUpdate, { aadhaar });
   }
 
   verifyAadhaarOtp(caller: Caller, otp: string): Promise<Exclude<OtpVerdict, ProviderUnavailable>> {
-    return this.step(this.subject(caller), verifyAadhaarOtpUpdate, { otp });
+    return this.laterStep(
+      this.subject(caller),
+      'No Aadhaar OTP is outstanding: request one first',
+      verifyAadhaarOtpUpdate,
+      { otp },
+    );
   }
 
   async submitPan(caller: Caller, panNumber: string, name: string): Promise<{ status: 'pan_pending' }> {
@@ -116,7 +153,7 @@ export class KycService {
     if (await this.store.verifiedElsewhere(userId, 'pan', pan.hash)) {
       throw new AppError('CONFLICT', 'This PAN is already verified for another user');
     }
-    return this.step(userId, submitPanUpdate, { pan, name });
+    return this.laterStep(userId, 'Verify the mobile number first', submitPanUpdate, { pan, name });
   }
 
   /** The cached state, for anyone who may see the user (404 otherwise). */
