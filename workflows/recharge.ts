@@ -117,11 +117,14 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
     return state;
   });
   // Callbacks may repeat or arrive out of order: only final answers from the provider that has
-  // the recharge, about its own transaction, count; each is kept, in order, to be acted on.
+  // the recharge, about its own transaction, count; each is kept, in order, to be acted on. One
+  // may arrive while the submission is still in flight (the provider answered and called back
+  // before the activity's result came): it is kept, and sorted out once the holder is known.
+  const keepEarlyAnswers = patched('answers-before-submission-result');
   setHandler(providerUpdateSignal, (u: ProviderUpdate) => {
-    if (u.provider !== state.provider || !outcomeOf(u.result, 'callback')) return;
-    const txnId = 'providerTxnId' in u.result ? u.result.providerTxnId : null;
-    if (state.providerTxnId && txnId && txnId !== state.providerTxnId) return;
+    if (!outcomeOf(u.result, 'callback')) return;
+    if (!keepEarlyAnswers && u.provider !== state.provider) return;
+    if (state.provider !== null && !aboutHeldRecharge(u, state)) return;
     inbox.answers.push(u);
   });
   setHandler(resolveSignal, (r: Resolution) => {
@@ -181,6 +184,13 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
     await actOnLaterAnswer(input, state, later);
   }
   return state;
+}
+
+/** Whether an answer comes from the provider holding the recharge, about its own transaction. */
+function aboutHeldRecharge(u: ProviderUpdate, state: RechargeState): boolean {
+  if (u.provider !== state.provider) return false;
+  const txnId = 'providerTxnId' in u.result ? u.result.providerTxnId : null;
+  return !state.providerTxnId || !txnId || txnId === state.providerTxnId;
 }
 
 /** What signals have delivered, read by the waiting loop. */
@@ -249,7 +259,7 @@ async function route(
     const r = sent.result;
     state.providerTxnId = 'providerTxnId' in r ? r.providerTxnId : null;
     // An answer from a provider we have failed over from is about a recharge it does not hold.
-    inbox.answers = inbox.answers.filter((a) => a.provider === sent.provider);
+    inbox.answers = inbox.answers.filter((a) => aboutHeldRecharge(a, state));
     // A failure the provider reports for a recharge it had already accepted (learnt by the status
     // check of an interrupted attempt) is that recharge's outcome, as it is when learnt by a
     // callback or a poll: it is never sent to a second provider.
