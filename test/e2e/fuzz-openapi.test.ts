@@ -598,14 +598,19 @@ async function fingerprint(): Promise<Fingerprint> {
   return (r.rows as Array<Record<string, unknown>>)[0]!;
 }
 
-/** Waits until background work started by an accepted request (workflows, callbacks) stops changing state. */
-async function settle(): Promise<Fingerprint> {
+/**
+ * Waits until background work started by an accepted request (workflows, callbacks) stops changing
+ * state: no change for `quietMs`. A 202 hands work to a workflow, which may write a while later.
+ */
+async function settle(quietMs = 150): Promise<Fingerprint> {
   let last = await fingerprint();
-  const until = Date.now() + 5000;
+  let quietSince = Date.now();
+  const until = Date.now() + 10_000;
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 150));
     const now = await fingerprint();
-    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    if (JSON.stringify(now) !== JSON.stringify(last)) quietSince = Date.now();
+    else if (Date.now() - quietSince >= quietMs) return now;
     last = now;
   }
   return last;
@@ -724,7 +729,7 @@ async function check(op: Operation, r: FuzzRequest): Promise<void> {
     assertErrorFormat(reply, context);
     const after = await fingerprint();
     if (await refusedRecharge(op, r, reply, before, after)) {
-      lastState = await settle();
+      lastState = await settle(600);
       return;
     }
     assert.deepEqual(after, before, `a refused request changed state: ${context}`);
@@ -734,7 +739,7 @@ async function check(op: Operation, r: FuzzRequest): Promise<void> {
   const { id, nextCursor } = (reply.body ?? {}) as { id?: unknown; nextCursor?: unknown };
   if (typeof id === 'string' && !gen.ids.includes(id)) gen.ids.push(id);
   if (typeof nextCursor === 'string' && !gen.cursors.includes(nextCursor)) gen.cursors.push(nextCursor);
-  if (op.method !== 'get') lastState = await settle();
+  if (op.method !== 'get') lastState = await settle(reply.status === 202 ? 600 : 150);
 }
 
 before(async () => {
