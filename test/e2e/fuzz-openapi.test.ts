@@ -560,12 +560,14 @@ let gen: Generator;
 let retailerId: string;
 
 /**
- * The money and state tables, condensed. Left out on purpose, because a refused request writes
- * them by design: audit_events (refused sign-ins and mPIN tries are recorded), rate_limit_hits
+ * The money and state tables, condensed (ledger entries and the hash chain's head move only with
+ * transfers, which are counted and summed). Left out on purpose, each for the reason given:
+ * audit_events (refused sign-ins and mPIN tries are recorded), rate_limit_hits
  * (refused attempts count), idempotency_keys (a 4xx answer to a money POST is stored so that a
  * retry replays it, API.md), provider_exchanges (a rejected provider callback is kept raw),
  * otp_challenges.attempts and user_mpins' failure counters, lock and freeze (wrong codes count
- * toward a lock), and reconciliation_runs (written by the schedule in the background).
+ * toward a lock), reconciliation_runs (written by the schedule in the background) and
+ * provider_health (circuit breakers move with provider calls, in the background too).
  */
 type Fingerprint = Record<string, unknown>;
 
@@ -582,6 +584,7 @@ async function fingerprint(): Promise<Fingerprint> {
       ${digest('users', 'id, role, name, mobile, email, parent_id, path, status, kyc_tier', 'id')} as users,
       ${digest('api_keys', 'id, user_id, name, revoked_at is null', 'id')} as api_keys,
       ${digest('topups', 'id, user_id, amount, method, status, utr, decided_by, note, updated_at', 'id')} as topups,
+      ${digest('topup_gateway_payments', 'payment_id, topup_id, outcome, amount, action', 'payment_id')} as gateway_payments,
       ${digest('recharges', 'id, user_id, amount, status, provider, operator_ref, commission, updated_at', 'id')} as recharges,
       (select count(*)::text from recharge_events) as recharge_events,
       ${digest('kyc_profiles', 'user_id, tier, status, reason, re_kyc_required, aadhaar_hash, pan_hash, pan_request_id, updated_at', 'user_id')} as kyc,
