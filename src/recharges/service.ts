@@ -38,6 +38,9 @@ export interface NewRecharge {
   circle?: string;
 }
 
+/** How long a request waits for screening (per wait; twice at most) before answering 503. */
+const SCREENING_WAIT_MS = 15_000;
+
 declare const validated: unique symbol;
 /** A request that passed validate(): only such a request starts a recharge. */
 export type ValidRecharge = NewRecharge & { readonly [validated]: true };
@@ -111,7 +114,9 @@ export class RechargeService {
         args: [{ untilFinal: waitMs > 0 }],
         waitForStage: 'ACCEPTED',
       });
-      state = (await resultWithin(update.result(), waitMs)) ?? (await this.screening(workflowId));
+      state =
+        (await resultWithin(update.result(), waitMs > 0 ? waitMs : SCREENING_WAIT_MS)) ??
+        (await this.screening(workflowId));
     } catch (err) {
       // The workflow for this key has already finished: the projection has its answer.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -127,12 +132,24 @@ export class RechargeService {
     return recharge;
   }
 
-  /** The screening answer of a running recharge (at once when screened); undefined once it has closed. */
+  /**
+   * The screening answer of a running recharge (at once when screened); undefined once it has
+   * closed. A screening that does not finish in time (its step failing and retrying) is a 503: the
+   * client retries with the same key and finds the same recharge.
+   */
   private async screening(workflowId: string): Promise<RechargeState | undefined> {
     try {
-      return await this.temporal.workflow
-        .getHandle(workflowId)
-        .executeUpdate(outcomeUpdate, { args: [{ untilFinal: false }] });
+      const answer = await resultWithin(
+        this.temporal.workflow.getHandle(workflowId).executeUpdate(outcomeUpdate, { args: [{ untilFinal: false }] }),
+        SCREENING_WAIT_MS,
+      );
+      if (!answer) {
+        throw new AppError(
+          'UNAVAILABLE',
+          'The recharge is accepted but not screened yet; retry with the same Idempotency-Key',
+        );
+      }
+      return answer;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
