@@ -6,7 +6,7 @@ import type { Db } from '../../src/db/knex';
 import { Ledger } from '../../src/ledger';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb } from '../support/db';
-import { balanceOf, eventually, expectWallet, fundedRetailer } from '../support/fixtures';
+import { balanceOf, eventually, expectWallet, fundedRetailer, type Network } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
 import { killProcess, startWorkerProcess } from '../support/worker-process';
 
@@ -42,17 +42,34 @@ async function submissions(clientRef: string): Promise<number> {
   return res.status === 404 ? 0 : ((await res.json()) as { submissions: number }).submissions;
 }
 
+/** Starts a ₹100 recharge for `subscriber`; returns its id. */
+async function startRecharge(n: Network, subscriber: string): Promise<string> {
+  const r = await n.retailer.call<{ id: string }>(
+    'POST',
+    '/v1/recharges',
+    { operator: 'AIRTEL', subscriber, amount: 10_000 },
+    { 'Idempotency-Key': randomUUID() },
+  );
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  return r.body.id;
+}
+
+/** SIGKILLs the worker, starts another, and waits for the recharge's final status. */
+async function killWorkerAndAwaitOutcome(n: Network, id: string): Promise<string> {
+  await killProcess(worker!);
+  worker = await startWorkerProcess(stack.env);
+  const done = await eventually(
+    async () => (await n.retailer.get<{ status: string }>(`/v1/recharges/${id}`)).body,
+    (b) => b.status === 'success' || b.status === 'failed',
+    60_000,
+  );
+  return done.status;
+}
+
 for (const moment of ['after the hold', 'after the provider submission'] as const) {
   test(`a worker killed ${moment} ends with exactly one correct outcome`, async () => {
     const n = await fundedRetailer(admin, 100_000);
-    const r = await n.retailer.call<{ id: string; status: string }>(
-      'POST',
-      '/v1/recharges',
-      { operator: 'AIRTEL', subscriber: '9867890123', amount: 10_000 },
-      { 'Idempotency-Key': randomUUID() },
-    );
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    const id = r.body.id;
+    const id = await startRecharge(n, '9867890123');
     if (moment === 'after the hold') {
       await eventually(
         () => balanceOf(n.retailer, n.retailerId),
@@ -64,15 +81,7 @@ for (const moment of ['after the hold', 'after the provider submission'] as cons
         (s) => s >= 1,
       );
     }
-    await killProcess(worker!);
-    worker = await startWorkerProcess(stack.env);
-
-    const done = await eventually(
-      async () => (await n.retailer.get<{ status: string }>(`/v1/recharges/${id}`)).body,
-      (b) => b.status === 'success' || b.status === 'failed',
-      60_000,
-    );
-    assert.equal(done.status, 'success');
+    assert.equal(await killWorkerAndAwaitOutcome(n, id), 'success');
     await expectWallet(n, 90_300);
     assert.equal(await submissions(id), 1, 'the provider got the recharge exactly once');
   });
@@ -81,27 +90,12 @@ for (const moment of ['after the hold', 'after the provider submission'] as cons
 test('a recharge the provider accepted and then failed, learnt after a worker kill, is not sent to a second provider', async () => {
   const n = await fundedRetailer(admin, 100_000);
   // 9000000003: the provider answers PENDING, then fails it for reasons of its own.
-  const r = await n.retailer.call<{ id: string }>(
-    'POST',
-    '/v1/recharges',
-    { operator: 'AIRTEL', subscriber: '9000000003', amount: 10_000 },
-    { 'Idempotency-Key': randomUUID() },
-  );
-  assert.equal(r.status, 202, JSON.stringify(r.body));
-  const id = r.body.id;
+  const id = await startRecharge(n, '9000000003');
   await eventually(
     () => submissions(id),
     (s) => s >= 1,
   );
-  await killProcess(worker!);
-  worker = await startWorkerProcess(stack.env);
-
-  const done = await eventually(
-    async () => (await n.retailer.get<{ status: string }>(`/v1/recharges/${id}`)).body,
-    (b) => b.status === 'success' || b.status === 'failed',
-    60_000,
-  );
-  assert.equal(done.status, 'failed');
+  assert.equal(await killWorkerAndAwaitOutcome(n, id), 'failed');
   await expectWallet(n, 100_000);
   const res = await fetch(`${stack.sims.urls.operator}/control/transactions/${id}`);
   const attempts = ((await res.json()) as { attempts: Array<{ provider: string; submissions: number }> }).attempts;
