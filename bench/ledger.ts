@@ -16,8 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createDb, type Db } from '../src/db/knex';
 import { migrateLatest } from '../src/db/migrate';
-import { startEmbeddedPostgres } from '../src/dev/embedded-postgres';
-import { freePort } from '../src/dev/free-port';
+import { startEmbeddedPostgres } from '../dev/infra/embedded-postgres';
+import { freePort } from '../dev/infra/free-port';
 import { Ledger, type AccountInput, type PhaseObserver, type TransferInput } from '../src/ledger';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);

@@ -6,7 +6,7 @@
  * request → final status. BENCH_TOPOLOGY picks what it runs on:
  *   dev      (default) PostgreSQL with default durability; the Temporal dev server with a SQLite
  *            file, as `npm start` runs it; the API in this process, one worker process;
- *   cluster  the production topology of `npm run start:cluster` (src/dev/cluster.ts): the real
+ *   cluster  the production topology of `npm run start:cluster` (dev/infra/cluster.ts): the real
  *            Temporal server on PostgreSQL with BENCH_SHARDS history shards (default 4), two
  *            worker processes and two API processes (the retailers spread over both);
  *            BENCH_TEMPORAL_SPLIT=1 runs each Temporal service as its own process (CPU per service);
@@ -26,12 +26,12 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from '../src/config';
 import { createDb, type Db } from '../src/db/knex';
-import { startCluster, type Cluster } from '../src/dev/cluster';
-import { freePort } from '../src/dev/free-port';
-import { freeTemporalPorts } from '../src/dev/temporal-server';
-import { startThrowawayInfra } from '../src/dev/throwaway-infra';
+import { startCluster, type Cluster } from '../dev/infra/cluster';
+import { freePort } from '../dev/infra/free-port';
+import { freeTemporalPorts } from '../dev/infra/temporal-server';
+import { startThrowawayInfra } from '../dev/infra/throwaway-infra';
 import { createLogger } from '../src/logger';
-import { startSimulators } from '../src/run/simulators';
+import { startSimulators } from '../dev/simulators/start';
 import { ApiClient, adminKey, uniqueMobile } from '../test/support/api';
 import { startStack } from '../test/support/stack';
 import { killProcess, startWorkerProcess } from '../test/support/worker-process';

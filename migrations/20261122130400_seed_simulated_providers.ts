@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * The two simulated providers (src/simulators/operator/alpha.ts, beta.ts) as data, and routes
+ * The two simulated providers (dev/simulators/operator/alpha.ts, beta.ts) as data, and routes
  * for every operator: alpha first, beta second. Their credentials come from the PROVIDER_*
  * variables named here; in development and test config supplies the simulator's defaults.
  */

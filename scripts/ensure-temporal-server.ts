@@ -1,6 +1,6 @@
 // Builds the real Temporal server, its schema tool and ui-server once (pinned), for
 // `npm run start:cluster`, `npm run test:topology` and the cluster benchmark.
-import { ensureTemporalServerTools } from '../src/dev/temporal-server';
+import { ensureTemporalServerTools } from '../dev/infra/temporal-server';
 
 try {
   ensureTemporalServerTools(console.log);

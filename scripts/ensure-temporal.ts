@@ -1,5 +1,5 @@
 // Builds the Temporal CLI once (pinned) unless TEMPORAL_ADDRESS points at a real cluster.
-import { ensureTemporalCli } from '../src/dev/temporal-cli';
+import { ensureTemporalCli } from '../dev/infra/temporal-cli';
 
 if (process.env.TEMPORAL_ADDRESS) {
   process.exit(0);

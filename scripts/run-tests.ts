@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startThrowawayInfra } from '../src/dev/throwaway-infra';
+import { startThrowawayInfra } from '../dev/infra/throwaway-infra';
 
 const root = path.resolve(__dirname, '..');
 const suites = ['unit', 'integration', 'workflow', 'e2e'] as const;

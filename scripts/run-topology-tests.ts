@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureTemporalServerTools } from '../src/dev/temporal-server';
+import { ensureTemporalServerTools } from '../dev/infra/temporal-server';
 
 const root = path.resolve(__dirname, '..');
 const dir = path.join(root, 'test', 'topology');

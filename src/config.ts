@@ -221,7 +221,7 @@ const requiredInProduction = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'KYC_PROVIDER_
 /**
  * Recharge provider definitions name their credentials and callback secrets as PROVIDER_*
  * variables, so a new provider needs no change here. Outside production the simulated providers
- * have defaults (those of src/simulators/operator/server.ts), a distinct callback secret each.
+ * have defaults (those of dev/simulators/operator/server.ts), a distinct callback secret each.
  * Which variables a provider needs is known only once its definition is read from the database:
  * the provider registry refuses to start without them in production.
  */

@@ -3,7 +3,7 @@ import { CircuitBreaker } from './circuit-breaker';
 
 /**
  * HTTP client of the KYC provider (in development and tests the simulator in
- * src/simulators/kyc.ts; its header documents the wire format). Every call is bounded by a timeout
+ * dev/simulators/kyc.ts; its header documents the wire format). Every call is bounded by a timeout
  * and goes through one circuit breaker. Error messages never carry the request body: it holds an
  * Aadhaar or PAN number.
  */

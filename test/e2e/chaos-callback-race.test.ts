@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { Db } from '../../src/db/knex';
 import { Ledger } from '../../src/ledger';
-import { OPERATOR_TEST_SUBSCRIBERS } from '../../src/simulators/operator/subscribers';
+import { OPERATOR_TEST_SUBSCRIBERS } from '../../dev/simulators/operator/subscribers';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb } from '../support/db';
 import { expectWallet, fundedRetailer } from '../support/fixtures';

@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import type { Db } from '../../src/db/knex';
 import { errorCodes, errorTable } from '../../src/errors';
 import { verhoeffCheckDigit } from '../../src/kyc/verhoeff';
-import { KYC_TEST_INPUTS } from '../../src/simulators/kyc';
+import { KYC_TEST_INPUTS } from '../../dev/simulators/kyc';
 import type { Role } from '../../src/users/types';
 import { ApiClient, adminKey, type Reply } from '../support/api';
 import { testDb } from '../support/db';

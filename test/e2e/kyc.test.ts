@@ -7,7 +7,7 @@ import type { Db } from '../../src/db/knex';
 import { verhoeffCheckDigit } from '../../src/kyc/verhoeff';
 import { walletAccountId, Ledger } from '../../src/ledger';
 import { createLogger } from '../../src/logger';
-import { KYC_TEST_INPUTS } from '../../src/simulators/kyc';
+import { KYC_TEST_INPUTS } from '../../dev/simulators/kyc';
 import { connectClient } from '../../src/temporal/connection';
 import { ApiClient, adminKey, uniqueMobile } from '../support/api';
 import { testDb } from '../support/db';

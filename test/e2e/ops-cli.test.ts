@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Db } from '../../src/db/knex';
-import { freePort } from '../../src/dev/free-port';
+import { freePort } from '../../dev/infra/free-port';
 import { Ledger } from '../../src/ledger';
 import { ApiClient, adminKey, uniqueMobile } from '../support/api';
 import { testDb } from '../support/db';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../src/db/knex';
-import { freePort } from '../../src/dev/free-port';
+import { freePort } from '../../dev/infra/free-port';
 import { connectClient } from '../../src/temporal/connection';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb } from '../support/db';

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import type { Db } from '../../src/db/knex';
-import { freePort } from '../../src/dev/free-port';
+import { freePort } from '../../dev/infra/free-port';
 import { Ledger, systemAccounts, walletAccountId } from '../../src/ledger';
 import { createLogger } from '../../src/logger';
 import { startApi } from '../../src/run/api';

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createDb } from '../../src/db/knex';
 import { migrateLatest } from '../../src/db/migrate';
-import { startEmbeddedPostgres, type RunningPostgres } from '../../src/dev/embedded-postgres';
-import { freePort } from '../../src/dev/free-port';
-import { ensureTemporalCli } from '../../src/dev/temporal-cli';
-import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../dev/infra/embedded-postgres';
+import { freePort } from '../../dev/infra/free-port';
+import { ensureTemporalCli } from '../../dev/infra/temporal-cli';
+import { startTemporalDevServer, type RunningDevServer } from '../../dev/infra/temporal-dev-server';
 
 /**
  * A PostgreSQL and a Temporal dev server of the chaos tests' own, so stopping them disturbs no

@@ -9,7 +9,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Db } from '../../src/db/knex';
 import { walletAccountId } from '../../src/ledger';
 import { rechargeId, rechargeWorkflowId } from '../../src/recharges/types';
-import { OPERATOR_TEST_SUBSCRIBERS } from '../../src/simulators/operator/subscribers';
+import { OPERATOR_TEST_SUBSCRIBERS } from '../../dev/simulators/operator/subscribers';
 import type { ApiClient } from './api';
 import { addUser, fund, type Member } from './people';
 

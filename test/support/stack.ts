@@ -1,8 +1,8 @@
 import { loadConfig, type Config } from '../../src/config';
-import { freePort } from '../../src/dev/free-port';
+import { freePort } from '../../dev/infra/free-port';
 import { createLogger, type Logger } from '../../src/logger';
 import { startApi, type RunningApi } from '../../src/run/api';
-import { startSimulators, type RunningSimulators, type SimulatorsOptions } from '../../src/run/simulators';
+import { startSimulators, type RunningSimulators, type SimulatorsOptions } from '../../dev/simulators/start';
 import { startWorker, type RunningWorker } from '../../src/run/worker';
 import { uniq } from './db';
 

@@ -10,12 +10,12 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { loadConfig } from '../../src/config';
 import { createDb, type Db } from '../../src/db/knex';
-import { startCluster, type Cluster } from '../../src/dev/cluster';
-import { freePort } from '../../src/dev/free-port';
-import { freeTemporalPorts, TEMPORAL_SERVER_VERSION } from '../../src/dev/temporal-server';
+import { startCluster, type Cluster } from '../../dev/infra/cluster';
+import { freePort } from '../../dev/infra/free-port';
+import { freeTemporalPorts, TEMPORAL_SERVER_VERSION } from '../../dev/infra/temporal-server';
 import { Ledger } from '../../src/ledger';
 import { createLogger } from '../../src/logger';
-import { startSimulators, type RunningSimulators } from '../../src/run/simulators';
+import { startSimulators, type RunningSimulators } from '../../dev/simulators/start';
 import { ApiClient, adminKey } from '../support/api';
 import {
   awaitFinal,
@@ -31,7 +31,7 @@ import { historiesDir } from '../support/histories';
 
 // The production topology, run for real (issue 16): PostgreSQL, the real Temporal server on it
 // with 4 history shards, two worker processes and two API processes, all separate processes
-// started by src/dev/cluster.ts as `npm run start:cluster` starts them. Traffic (the chaos
+// started by dev/infra/cluster.ts as `npm run start:cluster` starts them. Traffic (the chaos
 // tests' streams, test/support/chaos-traffic.ts) goes to both API processes in turn, each retry
 // of a request to the other one. Each test breaks one part in the middle of a stream and then
 // demands exactly one correct outcome per request, the model's balances to the paisa, no open

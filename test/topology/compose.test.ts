@@ -12,10 +12,10 @@ import {
   serverEnvironment,
   TEMPORAL_SERVER_VERSION,
   TEMPORAL_UI_VERSION,
-} from '../../src/dev/temporal-server';
+} from '../../dev/infra/temporal-server';
 
 // docker-compose.yml and `npm run start:cluster` must run the same Temporal server from the same
-// configuration: the compose file pins the version src/dev/temporal-server.ts builds, mounts
+// configuration: the compose file pins the version dev/infra/temporal-server.ts builds, mounts
 // deploy/temporal and starts the server from it; both renderings of the template are checked.
 
 const root = path.resolve(__dirname, '..', '..');

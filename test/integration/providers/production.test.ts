@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../../src/config';
-import { freePort } from '../../../src/dev/free-port';
+import { freePort } from '../../../dev/infra/free-port';
 import { ProviderConfigError } from '../../../src/providers/recharge/definition';
 import { ProviderRegistry, providerEnvironment } from '../../../src/providers/recharge/registry';
 import { freshDatabase, type FreshDatabase } from '../../support/fresh-db';

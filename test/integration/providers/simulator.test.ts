@@ -9,9 +9,9 @@ import { ExchangeStore } from '../../../src/providers/recharge/exchanges';
 import { ProviderRegistry, providerEnvironment } from '../../../src/providers/recharge/registry';
 import { breakerOutcome } from '../../../src/providers/recharge/routing';
 import { CallbackRejected, type ProviderResult, type RechargeProvider } from '../../../src/providers/recharge/types';
-import { listen, type Listening } from '../../../src/simulators/http';
-import { createOperatorSimulator, type OperatorSimulator } from '../../../src/simulators/operator/server';
-import { OPERATOR_TEST_SUBSCRIBERS as SUB } from '../../../src/simulators/operator/subscribers';
+import { listen, type Listening } from '../../../dev/simulators/http';
+import { createOperatorSimulator, type OperatorSimulator } from '../../../dev/simulators/operator/server';
+import { OPERATOR_TEST_SUBSCRIBERS as SUB } from '../../../dev/simulators/operator/subscribers';
 import { testDb, uniq } from '../../support/db';
 import { Receiver, type Received } from '../simulators/receiver';
 

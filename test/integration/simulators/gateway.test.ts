@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEFAULT_GATEWAY_MERCHANT_KEY } from '../../../src/simulators/gateway';
+import { DEFAULT_GATEWAY_MERCHANT_KEY } from '../../../dev/simulators/gateway';
 import { getJson, postJson, startWithReceiver, validSignature, type Json } from './receiver';
 
 const key = { 'X-Merchant-Key': DEFAULT_GATEWAY_MERCHANT_KEY };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { KYC_TEST_INPUTS as KYC } from '../../../src/simulators/kyc';
+import { KYC_TEST_INPUTS as KYC } from '../../../dev/simulators/kyc';
 import { getJson, postJson, startWithReceiver, validSignature, type Json } from './receiver';
 
 const PAN_DELAY_MS = 200;

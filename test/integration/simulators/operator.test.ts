@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { OPERATOR_TEST_SUBSCRIBERS as SUB } from '../../../src/simulators/operator/subscribers';
-import { DEFAULT_PROVIDER_CREDENTIALS as CREDS } from '../../../src/simulators/operator/server';
+import { OPERATOR_TEST_SUBSCRIBERS as SUB } from '../../../dev/simulators/operator/subscribers';
+import { DEFAULT_PROVIDER_CREDENTIALS as CREDS } from '../../../dev/simulators/operator/server';
 import {
   getJson,
   postJson,

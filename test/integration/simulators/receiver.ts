@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../../src/config';
 import { createLogger } from '../../../src/logger';
-import { startSimulators, type RunningSimulators, type SimulatorsOptions } from '../../../src/run/simulators';
+import { startSimulators, type RunningSimulators, type SimulatorsOptions } from '../../../dev/simulators/start';
 
 export interface Received {
   path: string;

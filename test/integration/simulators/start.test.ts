@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
-import { DEFAULT_PROVIDER_CREDENTIALS as CREDS } from '../../../src/simulators/operator/server';
-import { OPERATOR_TEST_SUBSCRIBERS as SUB } from '../../../src/simulators/operator/subscribers';
+import { DEFAULT_PROVIDER_CREDENTIALS as CREDS } from '../../../dev/simulators/operator/server';
+import { OPERATOR_TEST_SUBSCRIBERS as SUB } from '../../../dev/simulators/operator/subscribers';
 import { startWithReceiver } from './receiver';
 
 const refused = (port: number) =>

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { loadConfig, providerCredentials } from '../../../src/config';
 import { parseDefinition, ProviderConfigError, resolveBaseUrl } from '../../../src/providers/recharge/definition';
 import { formatAmount } from '../../../src/providers/recharge/http-provider';
-import { DEFAULT_PROVIDER_CREDENTIALS } from '../../../src/simulators/operator/server';
+import { DEFAULT_PROVIDER_CREDENTIALS } from '../../../dev/simulators/operator/server';
 import { jsonDefinition } from './fixtures';
 
 function problems(raw: unknown): string {

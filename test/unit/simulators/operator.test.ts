@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isValidAadhaarNumber } from '../../../src/kyc/verhoeff';
-import { BoundedMap, RecentList } from '../../../src/simulators/bounded';
-import { KYC_TEST_INPUTS } from '../../../src/simulators/kyc';
-import { BETA_OPERATOR_CODES, paiseFromRupees, rupees } from '../../../src/simulators/operator/beta';
-import { isValidSubscriber, OPERATOR_KINDS } from '../../../src/simulators/operator/operators';
-import { OPERATOR_TEST_SUBSCRIBERS, scenarioFor } from '../../../src/simulators/operator/subscribers';
+import { BoundedMap, RecentList } from '../../../dev/simulators/bounded';
+import { KYC_TEST_INPUTS } from '../../../dev/simulators/kyc';
+import { BETA_OPERATOR_CODES, paiseFromRupees, rupees } from '../../../dev/simulators/operator/beta';
+import { isValidSubscriber, OPERATOR_KINDS } from '../../../dev/simulators/operator/operators';
+import { OPERATOR_TEST_SUBSCRIBERS, scenarioFor } from '../../../dev/simulators/operator/subscribers';
 
 describe('operator simulator pieces', () => {
   test('the test subscribers match API.md and are valid prepaid numbers', () => {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import type { Logger } from '../logger';
+import type { Logger } from '../../src/logger';
 import { RecentList } from './bounded';
 import { jsonErrors } from './http';
 

@@ -1,16 +1,16 @@
-import type { Config } from '../config';
-import type { Logger } from '../logger';
-import { createGatewaySimulator, type GatewaySimulatorOptions } from '../simulators/gateway';
-import { listen } from '../simulators/http';
-import { createKycSimulator, type KycSimulatorOptions } from '../simulators/kyc';
-import { createMailSink } from '../simulators/mail-sink';
+import type { Config } from '../../src/config';
+import type { Logger } from '../../src/logger';
+import { createGatewaySimulator, type GatewaySimulatorOptions } from './gateway';
+import { listen } from './http';
+import { createKycSimulator, type KycSimulatorOptions } from './kyc';
+import { createMailSink } from './mail-sink';
 import {
   createOperatorSimulator,
   DEFAULT_PROVIDER_CREDENTIALS,
   type OperatorSimulatorOptions,
   type ProviderCredentials,
-} from '../simulators/operator/server';
-import { createSmsSink } from '../simulators/sms-sink';
+} from './operator/server';
+import { createSmsSink } from './sms-sink';
 
 type Tuning<T> = Partial<Omit<T, 'log' | 'apiBaseUrl' | 'credentials' | 'webhookUrl' | 'webhookSecret'>>;
 

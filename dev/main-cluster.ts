@@ -9,14 +9,14 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { loadConfig } from './config';
-import { createDb } from './db/knex';
-import { startCluster } from './dev/cluster';
-import { defaultTemporalPorts, TEMPORAL_SERVER_VERSION } from './dev/temporal-server';
-import { createLogger } from './logger';
-import { onShutdown } from './run/shutdown';
-import { startSimulators } from './run/simulators';
-import { bootstrapAdmin, devAdminKey } from './users/bootstrap';
+import { loadConfig } from '../src/config';
+import { createDb } from '../src/db/knex';
+import { startCluster } from './infra/cluster';
+import { defaultTemporalPorts, TEMPORAL_SERVER_VERSION } from './infra/temporal-server';
+import { createLogger } from '../src/logger';
+import { onShutdown } from '../src/run/shutdown';
+import { startSimulators } from './simulators/start';
+import { bootstrapAdmin, devAdminKey } from '../src/users/bootstrap';
 
 const clusterEnv = z.object({
   TEMPORAL_HISTORY_SHARDS: z.coerce.number().int().min(1).max(16_384).default(4),

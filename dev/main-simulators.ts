@@ -1,6 +1,6 @@
-import { loadConfig } from './config';
-import { createLogger } from './logger';
-import { startSimulators } from './run/simulators';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { startSimulators } from './simulators/start';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -5,18 +5,18 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from './config';
-import { createDb } from './db/knex';
-import { migrateLatest } from './db/migrate';
-import { startEmbeddedPostgres } from './dev/embedded-postgres';
-import { ensureTemporalCli } from './dev/temporal-cli';
-import { startTemporalDevServer } from './dev/temporal-dev-server';
-import { createLogger } from './logger';
-import { startApi } from './run/api';
-import { onShutdown } from './run/shutdown';
-import { startSimulators } from './run/simulators';
-import { startWorker } from './run/worker';
-import { bootstrapAdmin, devAdminKey } from './users/bootstrap';
+import { loadConfig } from '../src/config';
+import { createDb } from '../src/db/knex';
+import { migrateLatest } from '../src/db/migrate';
+import { startEmbeddedPostgres } from './infra/embedded-postgres';
+import { ensureTemporalCli } from './infra/temporal-cli';
+import { startTemporalDevServer } from './infra/temporal-dev-server';
+import { createLogger } from '../src/logger';
+import { startApi } from '../src/run/api';
+import { onShutdown } from '../src/run/shutdown';
+import { startSimulators } from './simulators/start';
+import { startWorker } from '../src/run/worker';
+import { bootstrapAdmin, devAdminKey } from '../src/users/bootstrap';
 
 async function main(): Promise<void> {
   const base = loadConfig();

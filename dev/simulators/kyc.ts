@@ -22,8 +22,8 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { z } from 'zod';
-import { isValidAadhaarNumber } from '../kyc/verhoeff';
-import type { Logger } from '../logger';
+import { isValidAadhaarNumber } from '../../src/kyc/verhoeff';
+import type { Logger } from '../../src/logger';
 import { BoundedMap, RecentList, Timers } from './bounded';
 import { issues, jsonErrors, type Delivery } from './http';
 import { deliverWithRetries } from './webhooks';

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../../src/logger';
 import { BoundedMap, Timers } from '../bounded';
 import type { Delivery } from '../http';
 import { deliverWithRetries } from '../webhooks';

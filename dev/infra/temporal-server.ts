@@ -14,7 +14,7 @@ import { SearchAttributeType } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import pg from 'pg';
-import { searchAttributeKeys } from '../temporal/search-attributes';
+import { searchAttributeKeys } from '../../src/temporal/search-attributes';
 import { ManagedProcess } from './managed-process';
 
 /** The server docker-compose.yml pins too (checked by test/topology/compose.test.ts). */

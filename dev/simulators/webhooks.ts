@@ -1,4 +1,4 @@
-import type { Logger } from '../logger';
+import type { Logger } from '../../src/logger';
 import type { Timers } from './bounded';
 import { postSigned, type Delivery } from './http';
 

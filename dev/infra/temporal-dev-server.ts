@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
-import { searchAttributeKeys } from '../temporal/search-attributes';
+import { searchAttributeKeys } from '../../src/temporal/search-attributes';
 
 export interface DevServerOptions {
   cliPath: string;

@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../../src/logger';
 import { jsonErrors } from '../http';
 import { ALPHA, alphaRouter, alphaWire } from './alpha';
 import { BETA, betaRouter, betaWire } from './beta';

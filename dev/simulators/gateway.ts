@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Logger } from '../logger';
+import type { Logger } from '../../src/logger';
 import { BoundedMap, Timers } from './bounded';
 import { issues, jsonErrors, postSigned, sameSecret, type Delivery } from './http';
 

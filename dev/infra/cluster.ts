@@ -10,8 +10,8 @@ import { Connection } from '@temporalio/client';
 import { temporal as temporal_ } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import pg from 'pg';
-import { createDb } from '../db/knex';
-import { migrateLatest } from '../db/migrate';
+import { createDb } from '../../src/db/knex';
+import { migrateLatest } from '../../src/db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
 import { ManagedProcess } from './managed-process';
 import {
