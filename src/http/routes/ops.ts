@@ -62,6 +62,8 @@ const retryResultSchema = z.object({
   resetEventId: z.number().int(),
 });
 
+const tags = ['operations'];
+
 function actorOf(req: Request, res: Response): OpsActor {
   const caller = callerOf(res);
   OpsService.requireOperator(caller);
@@ -69,9 +71,16 @@ function actorOf(req: Request, res: Response): OpsActor {
 }
 
 /** Support and operations (docs/RUNBOOK.md): support and admin users only. */
-export function opsRoutes({ router, registry, deps }: RouteContext): void {
-  const tags = ['operations'];
+export function opsRoutes(ctx: RouteContext): void {
+  stuckListRoutes(ctx);
+  caseRoutes(ctx);
+  topupResolutionRoutes(ctx);
+  workflowRetryRoutes(ctx);
+  ledgerCheckRoutes(ctx);
+}
 
+/** The stuck list: what needs a person now, with the latest failed reconciliation and the dues. */
+function stuckListRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,
@@ -104,7 +113,10 @@ export function opsRoutes({ router, registry, deps }: RouteContext): void {
       res.json(await deps.ops.stuck(callerOf(res)));
     },
   );
+}
 
+/** One recharge or top-up in full, for support. */
+function caseRoutes({ router, registry, deps }: RouteContext): void {
   for (const kind of ['recharges', 'topups'] as const) {
     defineRoute(
       router,
@@ -130,7 +142,10 @@ export function opsRoutes({ router, registry, deps }: RouteContext): void {
       },
     );
   }
+}
 
+/** Support resolves a stuck top-up: approve (step-up), reject or expire. */
+function topupResolutionRoutes({ router, registry, deps }: RouteContext): void {
   for (const action of ['approve', 'reject', 'expire'] as const) {
     defineRoute(
       router,
@@ -157,7 +172,10 @@ export function opsRoutes({ router, registry, deps }: RouteContext): void {
       },
     );
   }
+}
 
+/** Restarting failed or stuck workflows, one by id or all a visibility query matches. */
+function workflowRetryRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,
@@ -225,7 +243,10 @@ export function opsRoutes({ router, registry, deps }: RouteContext): void {
       res.json(result);
     },
   );
+}
 
+/** The ledger's invariants and the reconciliation runs. */
+function ledgerCheckRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,
