@@ -3,7 +3,9 @@ import { auditTypes, recordAudit } from '../audit/log';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { newId } from '../ids';
-import { hashToken, newRefreshToken, signAccessToken } from './tokens';
+import { callerColumns, findUser, toCaller, type CallerRow } from '../users/store';
+import type { Caller } from '../users/types';
+import { hashToken, newRefreshToken, signAccessToken, verifyAccessToken } from './tokens';
 
 export interface TokenPair {
   accessToken: string;
@@ -34,8 +36,11 @@ export class SessionService {
     private readonly cfg: Config['auth'],
   ) {}
 
+  /** A session for an active user (USER_SUSPENDED otherwise). */
   async start(userId: string, origin: RequestOrigin, trx?: Knex.Transaction): Promise<TokenPair> {
     const run = async (t: Knex.Transaction) => {
+      const user = await findUser(t, userId);
+      if (user?.status !== 'active') throw new AppError('USER_SUSPENDED', 'This user is suspended');
       const sessionId = newId('ses');
       await t('auth_sessions').insert({
         id: sessionId,
@@ -53,6 +58,21 @@ export class SessionService {
       return this.pair(userId, sessionId, refreshToken);
     };
     return trx ? run(trx) : this.db.transaction(run);
+  }
+
+  /** The caller of a session access token, good only while its session is: revocation takes effect at once. */
+  async caller(accessToken: string): Promise<{ caller: Caller; sessionId: string }> {
+    const claims = verifyAccessToken(this.cfg.jwtSecret, accessToken);
+    if (!claims) throw new AppError('UNAUTHENTICATED', 'Invalid or expired access token');
+    const row = (await this.db('auth_sessions as s')
+      .join('users as u', 'u.id', 's.user_id')
+      .leftJoin('user_mpins as m', 'm.user_id', 'u.id')
+      .where({ 's.id': claims.sid, 's.user_id': claims.sub })
+      .whereNull('s.revoked_at')
+      .andWhere('s.expires_at', '>', this.db.fn.now())
+      .first(...callerColumns)) as CallerRow | undefined;
+    if (!row) throw new AppError('UNAUTHENTICATED', 'This session has ended');
+    return { caller: toCaller(row), sessionId: claims.sid };
   }
 
   async refresh(presented: string, origin: RequestOrigin): Promise<TokenPair> {

@@ -1,11 +1,9 @@
 import type { Router } from 'express';
-import type { Client } from '@temporalio/client';
+import type { AuditService } from '../audit/service';
 import type { AuthServices } from '../auth/services';
 import type { Config } from '../config';
 import type { IdempotencyStore } from '../db/idempotency';
-import type { Db } from '../db/knex';
 import type { KycService } from '../kyc/service';
-import type { Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { OpsService } from '../ops/service';
@@ -19,9 +17,6 @@ import type { OpenApiRegistry } from './openapi';
 /** Everything the HTTP layer needs, built by a composition root (src/run/api.ts). */
 export interface AppDeps {
   config: Config;
-  db: Db;
-  ledger: Ledger;
-  temporal: Client;
   log: Logger;
   metrics: Metrics;
   idempotency: IdempotencyStore;
@@ -32,6 +27,9 @@ export interface AppDeps {
   auth: AuthServices;
   recharges: RechargeService;
   ops: OpsService;
+  audit: AuditService;
+  /** For /readyz: each resolves once its dependency answers. */
+  readiness: { database(): Promise<void>; temporal(): Promise<void> };
   /** For provider callbacks: parse with the provider's definition, keep the raw exchange. */
   rechargeProviders: {
     get(name: string): Promise<RechargeProvider | undefined>;

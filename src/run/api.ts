@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { RECHARGE_CLEARING_ACCOUNT } from '../recharges/accounts';
+import { AuditService } from '../audit/service';
 import type { Config } from '../config';
 import { IdempotencyStore } from '../db/idempotency';
 import { createDb } from '../db/knex';
@@ -44,9 +45,6 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
   const recharges = new RechargeService(config, temporal, new RechargeStore(db), users, log);
   const app = createApp({
     config,
-    db,
-    ledger,
-    temporal,
     log,
     metrics,
     idempotency: new IdempotencyStore(db),
@@ -57,6 +55,15 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
     auth: createAuthServices(config, db, createSmsSender(config.notify.twilio), log),
     recharges,
     ops: new OpsService({ config, db, ledger, temporal, recharges, topups, exchanges: providers.exchanges, log }),
+    audit: new AuditService(db),
+    readiness: {
+      database: async () => {
+        await db.raw('select 1');
+      },
+      temporal: async () => {
+        await temporal.workflowService.describeNamespace({ namespace: config.temporal.namespace });
+      },
+    },
     rechargeProviders: {
       get: (name) => providers.registry.get(name),
       recordExchange: async (rechargeId, exchange) => {

@@ -6,7 +6,7 @@ import { newId } from '../ids';
 import { walletAccount, type Ledger } from '../ledger';
 import { generateApiKey, hashApiKey, keyPrefix } from './api-keys';
 import { canManage, canRead, mayHaveChild } from './hierarchy';
-import { decodeCursor, findUser, insertUser, listUsers, updateUserStatus, type Page } from './store';
+import { findCallerByApiKey, findUser, insertUser, listUsers, touchApiKey, updateUserStatus } from './store';
 import type { Caller, Role, User } from './types';
 
 export interface NewUser {
@@ -75,21 +75,27 @@ export class UserService {
     }
   }
 
-  async list(caller: Caller, q: { parentId?: string; cursor?: string; limit: number }): Promise<Page<User>> {
+  /** A page of the users the caller may see, after the row `afterId` names. */
+  async list(
+    caller: Caller,
+    q: { parentId?: string; afterId?: string; limit: number },
+  ): Promise<{ items: User[]; more: boolean }> {
     if (q.parentId) await this.visible(caller, q.parentId);
-    const afterId = q.cursor ? decodeCursor(q.cursor) : undefined;
-    if (q.cursor && !afterId) {
-      throw new AppError('VALIDATION_FAILED', 'Invalid cursor', {
-        fields: [{ path: 'query.cursor', message: 'invalid' }],
-      });
-    }
     const everyone = caller.role === 'admin' || caller.role === 'support';
     return listUsers(this.db, {
       parentId: q.parentId,
       pathPrefix: everyone ? undefined : caller.path,
-      afterId,
+      afterId: q.afterId,
       limit: q.limit,
     });
+  }
+
+  /** The caller an API key authenticates (looked up by its hash only), or UNAUTHENTICATED. */
+  async callerByApiKey(key: string): Promise<{ caller: Caller; keyId: string }> {
+    const found = await findCallerByApiKey(this.db, hashApiKey(key));
+    if (!found) throw new AppError('UNAUTHENTICATED', 'Unknown or revoked API key');
+    await touchApiKey(this.db, found.keyId);
+    return found;
   }
 
   /**

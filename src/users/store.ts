@@ -1,8 +1,7 @@
 import type { Knex } from 'knex';
-import { idCursor } from '../db/cursor';
 import type { Db } from '../db/knex';
 import { whereInSubtree } from '../db/subtree';
-import type { User } from './types';
+import type { Caller, User } from './types';
 
 interface UserRow {
   id: string;
@@ -70,22 +69,14 @@ export async function updateUserStatus(
   return row && toUser(row);
 }
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
 /**
- * Keyset pagination over (created_at, id). The opaque cursor names the last row seen rather than
- * carrying its time: a JavaScript Date drops PostgreSQL's microseconds, which repeats or skips rows.
+ * Keyset pagination over (created_at, id), resuming after the row `afterId` names: by id rather
+ * than by its time, as a JavaScript Date drops PostgreSQL's microseconds, which repeats or skips rows.
  */
-export const encodeCursor = idCursor.encode;
-export const decodeCursor = idCursor.decode;
-
 export async function listUsers(
   db: Db,
   filter: { parentId?: string; pathPrefix?: string; afterId?: string; limit: number },
-): Promise<Page<User>> {
+): Promise<{ items: User[]; more: boolean }> {
   const q = db<UserRow>('users')
     .orderBy([{ column: 'created_at' }, { column: 'id' }])
     .limit(filter.limit + 1);
@@ -94,7 +85,50 @@ export async function listUsers(
   if (filter.afterId)
     q.whereRaw('(created_at, id) > (select created_at, id from users where id = ?)', [filter.afterId]);
   const rows = (await q) as UserRow[];
-  const items = rows.slice(0, filter.limit).map(toUser);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > filter.limit && last ? encodeCursor(last.id) : null };
+  return { items: rows.slice(0, filter.limit).map(toUser), more: rows.length > filter.limit };
+}
+
+export interface CallerRow {
+  id: string;
+  role: Caller['role'];
+  path: string;
+  status: Caller['status'];
+  parent_id: string | null;
+  frozen_at: Date | null;
+}
+
+/** The columns of a caller, from `users as u` left-joined to `user_mpins as m` (the freeze). */
+export const callerColumns = ['u.id', 'u.role', 'u.path', 'u.status', 'u.parent_id', 'm.frozen_at'];
+
+export function toCaller(row: CallerRow): Caller {
+  return {
+    id: row.id,
+    role: row.role,
+    path: row.path,
+    status: row.status,
+    parentId: row.parent_id,
+    frozen: row.frozen_at !== null,
+  };
+}
+
+/** The owner of a live (not revoked) API key, by the key's hash. */
+export async function findCallerByApiKey(
+  db: Db,
+  keyHash: string,
+): Promise<{ caller: Caller; keyId: string } | undefined> {
+  const row = (await db('api_keys as k')
+    .join('users as u', 'u.id', 'k.user_id')
+    .leftJoin('user_mpins as m', 'm.user_id', 'u.id')
+    .where('k.key_hash', keyHash)
+    .whereNull('k.revoked_at')
+    .first('k.id as keyId', ...callerColumns)) as (CallerRow & { keyId: string }) | undefined;
+  return row && { caller: toCaller(row), keyId: row.keyId };
+}
+
+/** Last-used time to the minute is plenty, and keeps this off every request's write path. */
+export async function touchApiKey(db: Db, keyId: string): Promise<void> {
+  await db('api_keys')
+    .where({ id: keyId })
+    .andWhere((w) => w.whereNull('last_used_at').orWhere('last_used_at', '<', db.raw("now() - interval '1 minute'")))
+    .update({ last_used_at: db.fn.now() });
 }

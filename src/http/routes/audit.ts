@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { auditTypePattern, listAudit, type AuditRecord } from '../../audit/log';
-import { AppError } from '../../errors';
+import { auditTypePattern, type AuditRecord } from '../../audit/log';
 import { callerOf } from '../auth';
 import type { RouteContext } from '../context';
 import { defineRoute } from '../route';
@@ -40,8 +39,7 @@ export function auditRoutes({ router, registry, deps }: RouteContext): void {
       responses: { 200: { description: 'A page of events', schema: pageOf(auditEventSchema) } },
     },
     async ({ query, res }) => {
-      if (callerOf(res).role !== 'admin') throw new AppError('FORBIDDEN', 'Only an admin reads the audit log');
-      const page = await listAudit(deps.db, query);
+      const page = await deps.audit.list(callerOf(res), query);
       res.json({ items: page.items.map(auditView), nextCursor: page.nextCursor });
     },
   );

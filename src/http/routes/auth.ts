@@ -89,13 +89,7 @@ export function authRoutes({ router, publicRouter, registry, deps }: RouteContex
     },
     async ({ body, req, res }) => {
       await limitByIp(req, res);
-      const origin = originOf(req);
-      const pair = await deps.auth.otp.verify(body.challengeId, body.otp, origin, async (trx, userId) => {
-        const user = (await trx('users').where({ id: userId }).first('status')) as { status: string } | undefined;
-        if (user?.status !== 'active') throw new AppError('USER_SUSPENDED', 'This user is suspended');
-        return deps.auth.sessions.start(userId, origin, trx);
-      });
-      res.json(pair);
+      res.json(await deps.auth.signIn(body.challengeId, body.otp, originOf(req)));
     },
   );
 

@@ -55,11 +55,8 @@ export function healthRoutes({ router, registry, deps }: RouteContext): void {
     },
     async ({ res }) => {
       const [db, temporal] = await Promise.all([
-        check(() => deps.db.raw('select 1'), 2000),
-        check(
-          () => deps.temporal.workflowService.describeNamespace({ namespace: deps.config.temporal.namespace }),
-          2000,
-        ),
+        check(() => deps.readiness.database(), 2000),
+        check(() => deps.readiness.temporal(), 2000),
       ]);
       const ok = db === 'ok' && temporal === 'ok';
       res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { db, temporal } });

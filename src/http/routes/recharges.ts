@@ -3,11 +3,11 @@ import { AppError } from '../../errors';
 import { CallbackRejected } from '../../providers/recharge/types';
 import type { Recharge } from '../../recharges/types';
 import { rechargeStatuses } from '../../recharges/types';
-import { decodeCursor, encodeCursor } from '../../users/store';
 import { requireStepUp, stepUpHeaders } from '../../auth/step-up';
 import { callerOf, requireMoneyMover } from '../auth';
 import type { RouteContext } from '../context';
 import { respondIdempotently } from '../idempotency';
+import { afterIdOf, nextIdCursor } from '../pagination';
 import { defineRoute } from '../route';
 import {
   amountSchema,
@@ -123,15 +123,9 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
       responses: { 200: { description: 'A page of recharges', schema: pageOf(rechargeSchema) } },
     },
     async ({ query, res }) => {
-      const afterId = query.cursor ? decodeCursor(query.cursor) : undefined;
-      if (query.cursor && !afterId) throw new AppError('VALIDATION_FAILED', 'Invalid cursor');
-      const { cursor: _cursor, ...filter } = query;
-      const page = await deps.recharges.list(callerOf(res), { ...filter, afterId });
-      const last = page.items[page.items.length - 1];
-      res.json({
-        items: page.items.map(rechargeView),
-        nextCursor: page.more && last ? encodeCursor(last.id) : null,
-      });
+      const { cursor, ...filter } = query;
+      const page = await deps.recharges.list(callerOf(res), { ...filter, afterId: afterIdOf(cursor) });
+      res.json({ items: page.items.map(rechargeView), nextCursor: nextIdCursor(page) });
     },
   );
 

@@ -3,6 +3,7 @@ import type { User } from '../../users/types';
 import { roles } from '../../users/types';
 import { callerOf } from '../auth';
 import type { RouteContext } from '../context';
+import { afterIdOf, nextIdCursor } from '../pagination';
 import { defineRoute } from '../route';
 import { cursorSchema, idParams, idSchema, limitSchema, mobileSchema, pageOf, userSchema } from '../schemas';
 
@@ -68,8 +69,12 @@ export function userRoutes({ router, registry, deps }: RouteContext): void {
       responses: { 200: { description: 'A page of users', schema: pageOf(userSchema) } },
     },
     async ({ query, res }) => {
-      const page = await deps.users.list(callerOf(res), query);
-      res.json({ items: page.items.map(userView), nextCursor: page.nextCursor });
+      const page = await deps.users.list(callerOf(res), {
+        parentId: query.parentId,
+        limit: query.limit,
+        afterId: afterIdOf(query.cursor),
+      });
+      res.json({ items: page.items.map(userView), nextCursor: nextIdCursor(page) });
     },
   );
 
