@@ -146,8 +146,8 @@ export function normalizeInput(input: TransferInput): NormalizedInput {
   if (Number(isPost) + Number(isVoid) + Number(isPending) > 1) {
     throw new InvalidTransfer('a transfer is at most one of pending, post, void', { transferId: id });
   }
-  const type: TransferType = isPost ? 'post' : isVoid ? 'void' : isPending ? 'pending' : 'posted';
-  const kindRaw = anyIn.kind ?? (type === 'void' ? 'void' : undefined);
+  const type: TransferType = isPost ? 'post_pending' : isVoid ? 'void_pending' : isPending ? 'pending' : 'single_phase';
+  const kindRaw = anyIn.kind ?? (type === 'void_pending' ? 'void' : undefined);
   if (typeof kindRaw !== 'string' || !KIND_PATTERN.test(kindRaw)) {
     throw new InvalidTransfer(`kind must match ${KIND_PATTERN.source}`, { field: 'kind', transferId: id });
   }
@@ -186,7 +186,7 @@ export function normalizeInput(input: TransferInput): NormalizedInput {
   let pendingId: string | null = null;
   let timeoutSeconds: number | null = null;
   let reversalOf: string | null = null;
-  if (type === 'posted' || type === 'pending') {
+  if (type === 'single_phase' || type === 'pending') {
     if (debit === null || credit === null) {
       throw new InvalidTransfer('debitAccountId and creditAccountId are required', {
         field: 'debitAccountId',
@@ -204,7 +204,7 @@ export function normalizeInput(input: TransferInput): NormalizedInput {
       }
       timeoutSeconds = t;
     }
-    if (type === 'posted' && anyIn.reversalOf !== undefined && anyIn.reversalOf !== null) {
+    if (type === 'single_phase' && anyIn.reversalOf !== undefined && anyIn.reversalOf !== null) {
       reversalOf = checkId('reversalOf', anyIn.reversalOf, id);
       if (reversalOf === id)
         throw new InvalidTransfer('a transfer cannot reverse itself', { field: 'reversalOf', transferId: id });
@@ -213,18 +213,20 @@ export function normalizeInput(input: TransferInput): NormalizedInput {
     pendingId = checkId('pendingId', anyIn.pendingId, id);
     if (pendingId === id)
       throw new InvalidTransfer('pendingId cannot be the transfer itself', { field: 'pendingId', transferId: id });
-    if (type === 'post' && anyIn.amount !== undefined && anyIn.amount !== null) amount = checkAmount(anyIn.amount, id);
-    if (type === 'void' && anyIn.amount !== undefined && anyIn.amount !== null) {
+    if (type === 'post_pending' && anyIn.amount !== undefined && anyIn.amount !== null)
+      amount = checkAmount(anyIn.amount, id);
+    if (type === 'void_pending' && anyIn.amount !== undefined && anyIn.amount !== null) {
       throw new InvalidTransfer('a void releases the whole hold and takes no amount', {
         field: 'amount',
         transferId: id,
       });
     }
   }
-  // a post never grows a balance beyond its hold's, and a void shrinks it: only posted and
-  // pending transfers meet caps; balancing applies to plain posted transfers
-  const capsApply = type === 'posted' || type === 'pending' ? null : 'posted and pending transfers';
-  const canBalance = type === 'posted' && reversalOf === null ? null : 'posted transfers that are not reversals';
+  // a post never grows a balance beyond its hold's, and a void shrinks it: only single-phase and
+  // pending transfers meet caps; balancing applies to single-phase transfers that are not reversals
+  const capsApply = type === 'single_phase' || type === 'pending' ? null : 'single-phase and pending transfers';
+  const canBalance =
+    type === 'single_phase' && reversalOf === null ? null : 'single-phase transfers that are not reversals';
   const exemptFromCap = checkFlag(anyIn, 'exemptFromCap', id, capsApply);
   const balancingDebit = checkFlag(anyIn, 'balancingDebit', id, canBalance);
   const balancingCredit = checkFlag(anyIn, 'balancingCredit', id, canBalance);
@@ -273,9 +275,9 @@ export function differingField(
   if (input.debitAccountId !== null) cmp.push(['debitAccountId', existing.debitAccountId, input.debitAccountId]);
   if (input.creditAccountId !== null) cmp.push(['creditAccountId', existing.creditAccountId, input.creditAccountId]);
   // a balancing transfer is replayed with the bound it was asked for, not the clamped amount
-  if (input.type === 'posted' || input.type === 'pending')
+  if (input.type === 'single_phase' || input.type === 'pending')
     cmp.push(['amount', existing.requestedAmount ?? existing.amount, input.amount]);
-  else if (input.type === 'post') {
+  else if (input.type === 'post_pending') {
     const wanted = input.amount ?? pending?.amount;
     if (wanted !== undefined) cmp.push(['amount', existing.amount, wanted]);
   }
@@ -405,13 +407,13 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
   // deltas: [debitPosted, debitPending, creditPosted, creditPending]
   let dPosted: bigint, dPending: bigint, cPosted: bigint, cPending: bigint;
   let expiresAt: Date | null = null;
-  if (t.type === 'posted' || t.type === 'pending') {
+  if (t.type === 'single_phase' || t.type === 'pending') {
     debitId = t.debitAccountId!;
     creditId = t.creditAccountId!;
     amount = t.amount!;
     if (t.reversalOf) {
       const orig = ctx.transfers.get(t.reversalOf);
-      if (!orig || (orig.type !== 'posted' && orig.type !== 'post')) {
+      if (!orig || (orig.type !== 'single_phase' && orig.type !== 'post_pending')) {
         throw new InvalidTransfer(`reversalOf ${t.reversalOf} is not an existing posted transfer`, {
           field: 'reversalOf',
           transferId: t.id,
@@ -440,7 +442,7 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
       if (t.balancingDebit) amount = min(amount, max0(d.creditsPosted - d.debitsPosted - d.debitsPending));
       if (t.balancingCredit) amount = min(amount, max0(c.debitsPosted - c.creditsPosted - c.creditsPending));
     }
-    if (t.type === 'posted') {
+    if (t.type === 'single_phase') {
       [dPosted, dPending, cPosted, cPending] = [amount, 0n, amount, 0n];
     } else {
       [dPosted, dPending, cPosted, cPending] = [0n, amount, 0n, amount];
@@ -451,7 +453,12 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
     if (!pending || pending.type !== 'pending') throw new PendingNotFound(t.pendingId!, t.id);
     const resolved = ctx.resolutions.get(pending.id);
     if (resolved)
-      throw new PendingAlreadyResolved(pending.id, resolved.id, resolved.type === 'post' ? 'posted' : 'voided', t.id);
+      throw new PendingAlreadyResolved(
+        pending.id,
+        resolved.id,
+        resolved.type === 'post_pending' ? 'posted' : 'voided',
+        t.id,
+      );
     if (t.debitAccountId !== null && t.debitAccountId !== pending.debitAccountId) {
       throw new InvalidTransfer('debitAccountId differs from the pending transfer', {
         field: 'debitAccountId',
@@ -466,7 +473,7 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
     }
     debitId = pending.debitAccountId;
     creditId = pending.creditAccountId;
-    if (t.type === 'post') {
+    if (t.type === 'post_pending') {
       if (pending.expiresAt && pending.expiresAt.getTime() <= ctx.now.getTime()) {
         throw new PendingExpired(pending.id, pending.expiresAt, t.id);
       }
@@ -489,7 +496,7 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
   const c = account(ctx, undo, creditId, t.id);
   const nd = { ...d, debitsPosted: d.debitsPosted + dPosted, debitsPending: d.debitsPending + dPending };
   const nc = { ...c, creditsPosted: c.creditsPosted + cPosted, creditsPending: c.creditsPending + cPending };
-  const grows = (t.type === 'posted' || t.type === 'pending') && amount > 0n;
+  const grows = (t.type === 'single_phase' || t.type === 'pending') && amount > 0n;
   if (grows) {
     if (nd.debitsPosted + nd.debitsPending > MAX_AMOUNT || nc.creditsPosted + nc.creditsPending > MAX_AMOUNT) {
       throw new InvalidTransfer('account totals would overflow', { field: 'amount', transferId: t.id });

@@ -6,7 +6,7 @@ import { Batcher, type BatcherStats } from './batcher';
 import { balanceOf, failedResults, MAX_AMOUNT, MAX_LINKED, normalizeInput, type NormalizedInput } from './engine';
 import { AccountConflict, AccountNotFound, InvalidTransfer, LedgerError } from './errors';
 import { executeBatch, type PhaseObserver, type Request } from './posting';
-import { rowToAccount, rowToTransfer, toBig } from './store';
+import { rowToAccount, rowToTransfer, toBig, transferTypeOf } from './store';
 import type {
   Account,
   AccountInput,
@@ -17,7 +17,6 @@ import type {
   Transfer,
   TransferInput,
   TransferResult,
-  TransferType,
   VerifyReport,
 } from './types';
 import { verifyLedger } from './verify';
@@ -300,7 +299,7 @@ export class Ledger {
         transferId: r.transfer_id as string,
         at: r.created_at as Date,
         kind: r.kind as string,
-        type: r.type as TransferType,
+        type: transferTypeOf(r.type),
         amount: posted > 0n ? posted : pend < 0n ? -pend : pend,
         direction: r.side as 'debit' | 'credit',
         balanceAfter: toBig(r.balance_after),

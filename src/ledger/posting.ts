@@ -27,6 +27,7 @@ import {
   numArray,
   rowToTransfer,
   safeTextArray,
+  storedTransferType,
   textArray,
   toBig,
   withConnection,
@@ -252,7 +253,7 @@ async function runOnce(
   // are pattern-validated (no quotes or backslashes), free text is escaped.
   const values = [
     safeTextArray(ts.map((x) => x.id)),
-    safeTextArray(ts.map((x) => x.type)),
+    safeTextArray(ts.map((x) => storedTransferType(x.type))),
     safeTextArray(ts.map((x) => x.debitAccountId)),
     safeTextArray(ts.map((x) => x.creditAccountId)),
     numArray(ts.map((x) => x.amount)),

@@ -48,10 +48,38 @@ function asJsonObject(v: unknown): Record<string, unknown> {
   return (v ?? {}) as Record<string, unknown>;
 }
 
+/**
+ * The code ledger_transfers.type stores for each transfer type. The codes predate the names and
+ * are part of every transfer's hashed content (hash-chain.ts), so they never change; SQL in
+ * src/ledger names transfer types by these codes.
+ */
+const storedCodes = {
+  single_phase: 'posted',
+  pending: 'pending',
+  post_pending: 'post',
+  void_pending: 'void',
+} as const satisfies Record<TransferType, string>;
+
+export type StoredTransferType = (typeof storedCodes)[TransferType];
+
+const typesByCode = new Map<unknown, TransferType>(
+  Object.entries(storedCodes).map(([type, code]) => [code, type as TransferType]),
+);
+
+export function storedTransferType(type: TransferType): StoredTransferType {
+  return storedCodes[type];
+}
+
+export function transferTypeOf(stored: unknown): TransferType {
+  const type = typesByCode.get(stored);
+  if (!type) throw new Error(`unknown stored transfer type: ${String(stored)}`);
+  return type;
+}
+
 export function rowToTransfer(r: Record<string, unknown>): Transfer {
   return {
     id: r.id as string,
-    type: r.type as TransferType,
+    type: transferTypeOf(r.type),
     debitAccountId: r.debit_account_id as string,
     creditAccountId: r.credit_account_id as string,
     amount: toBig(r.amount),

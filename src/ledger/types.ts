@@ -53,7 +53,12 @@ export interface Balance {
   available: bigint;
 }
 
-export type TransferType = 'posted' | 'pending' | 'post' | 'void';
+/**
+ * TigerBeetle's vocabulary: a single-phase transfer moves money at once; a pending one holds it
+ * until one post_pending (all or part of it) or void_pending (all of it) resolves it.
+ * ledger_transfers.type stores older codes for these (store.ts).
+ */
+export type TransferType = 'single_phase' | 'pending' | 'post_pending' | 'void_pending';
 
 interface TransferInputBase {
   /** Caller-chosen unique id (the idempotency key); pattern ^[A-Za-z0-9:_.\-]{1,160}$. */
@@ -76,7 +81,7 @@ interface TransferInputBase {
  * (after the earlier transfers of its linked batch). Balance caps are not clamped to: they refuse
  * (LIMIT_EXCEEDED) as usual unless `exemptFromCap`. A balancing transfer cannot be a reversal.
  */
-export interface PostedTransferInput extends TransferInputBase {
+export interface SinglePhaseTransferInput extends TransferInputBase {
   debitAccountId: string;
   creditAccountId: string;
   /** The amount; with a balancing flag, the most to move. */
@@ -122,14 +127,14 @@ export interface VoidPendingInput extends Omit<TransferInputBase, 'kind'> {
   creditAccountId?: string;
 }
 
-export type TransferInput = PostedTransferInput | PendingTransferInput | PostPendingInput | VoidPendingInput;
+export type TransferInput = SinglePhaseTransferInput | PendingTransferInput | PostPendingInput | VoidPendingInput;
 
 export interface Transfer {
   id: string;
   type: TransferType;
   debitAccountId: string;
   creditAccountId: string;
-  /** posted/pending: the amount (balancing: as clamped, maybe 0); post: the amount posted; void: the amount released. */
+  /** single_phase/pending: the amount (balancing: as clamped, maybe 0); post_pending: the amount posted; void_pending: the amount released. */
   amount: bigint;
   kind: string;
   reference: string | null;

@@ -3,7 +3,7 @@ import {
   providerSettlementAccount,
   systemAccounts,
   walletAccountId,
-  type PostedTransferInput,
+  type SinglePhaseTransferInput,
   type Transfer,
   type TransferInput,
 } from '../ledger';
@@ -107,12 +107,12 @@ export interface RefundPlan {
    * clearing, clearing refunds the wallet (exempt from its cap: caps limit loads, not refunds),
    * and the TDS withheld returns to commission expense.
    */
-  refund: PostedTransferInput[];
+  refund: SinglePhaseTransferInput[];
   /**
    * One batch per commission: the commission becomes a due of its earner, at once collected
    * from its wallet as far as the wallet's available balance goes; the rest stays due.
    */
-  clawbacks: Array<{ debtor: string; transfers: PostedTransferInput[] }>;
+  clawbacks: Array<{ debtor: string; transfers: SinglePhaseTransferInput[] }>;
 }
 
 /**
@@ -126,7 +126,7 @@ export function rechargeRefund(rechargeId: string, posted: Transfer[]): RefundPl
   const capture = byId.get(ids.capture(rechargeId));
   const settle = byId.get(ids.settle(rechargeId));
   if (!capture || !settle) throw new Error(`recharge ${rechargeId} was never captured: nothing to refund`);
-  const reverse = (t: Transfer, extra: Partial<PostedTransferInput> = {}): PostedTransferInput => ({
+  const reverse = (t: Transfer, extra: Partial<SinglePhaseTransferInput> = {}): SinglePhaseTransferInput => ({
     id: ids.reversal(t.id),
     debitAccountId: t.creditAccountId,
     creditAccountId: t.debitAccountId,
@@ -145,7 +145,7 @@ export function rechargeRefund(rechargeId: string, posted: Transfer[]): RefundPl
     .filter((t) => t.kind === 'commission')
     .map((commission) => {
       const userId = walletOwner(commission.creditAccountId);
-      const transfers: PostedTransferInput[] = [
+      const transfers: SinglePhaseTransferInput[] = [
         {
           id: ids.clawback(commission.id),
           debitAccountId: duesAccountId(userId),

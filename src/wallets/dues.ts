@@ -2,7 +2,7 @@ import {
   duesAccountId,
   walletAccountId,
   type Ledger,
-  type PostedTransferInput,
+  type SinglePhaseTransferInput,
   type Transfer,
   type TransferInput,
 } from '../ledger';
@@ -23,7 +23,7 @@ export function dueCollection(
   userId: string,
   amount: bigint,
   reference: string | null,
-): PostedTransferInput {
+): SinglePhaseTransferInput {
   return {
     id,
     debitAccountId: walletAccountId(userId),
@@ -77,7 +77,7 @@ export async function withDueCollections(ledger: Ledger, batch: TransferInput[])
  * credited user owes; throws the transfer's LedgerError if it is refused. Every credit to a wallet
  * outside a larger batch goes through here.
  */
-export async function creditCollectingDues(ledger: Ledger, credit: PostedTransferInput): Promise<Transfer> {
+export async function creditCollectingDues(ledger: Ledger, credit: SinglePhaseTransferInput): Promise<Transfer> {
   const [result] = await ledger.createTransfers(await withDueCollections(ledger, [credit]));
   if (result!.status === 'failed') throw result!.error;
   return result!.transfer;

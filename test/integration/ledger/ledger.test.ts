@@ -85,7 +85,7 @@ describe('ledger (PostgreSQL)', () => {
   test('posted transfer, idempotent replay, conflict naming the field', async () => {
     const t = await fund('topup1', a, 5_000n);
     assert.equal(t.created, true);
-    assert.equal(t.type, 'posted');
+    assert.equal(t.type, 'single_phase');
     assert.deepEqual(await ledger.balance(a), { posted: 5_000n, held: 0n, available: 5_000n });
     assert.deepEqual(await ledger.balance(float), { posted: 5_000n, held: 0n, available: 5_000n });
     const replay = await fund('topup1', a, 5_000n);
@@ -281,7 +281,7 @@ describe('ledger (PostgreSQL)', () => {
       pending: true,
     });
     const v = await ledger.createTransfer({ id: tid('h2void'), void: true, pendingId: tid('h2') });
-    assert.equal(v.type, 'void');
+    assert.equal(v.type, 'void_pending');
     assert.equal(v.amount, 300n);
     assert.equal((await ledger.balance(a)).held, 0n);
     await rejectsCode(
@@ -339,7 +339,7 @@ describe('ledger (PostgreSQL)', () => {
     const again = await ledger.voidExpiredPending();
     assert.ok(!again.voided.includes(tid('exp')));
     const v = await ledger.getTransfer(`${tid('exp')}:expired`);
-    assert.equal(v?.type, 'void');
+    assert.equal(v?.type, 'void_pending');
     assert.equal(v?.kind, 'pending_expired');
   });
 
@@ -594,6 +594,29 @@ describe('ledger (PostgreSQL)', () => {
       await other.close();
       await db2.destroy();
     }
+  });
+
+  test('each transfer type is stored under the code the hash chain was built on, and read back by its name', async () => {
+    const ids = {
+      single_phase: tid('topup1'),
+      pending: tid('h3'),
+      post_pending: tid('h3post'),
+      void_pending: tid('h2void'),
+    };
+    const rows = (await db('ledger_transfers').whereIn('id', Object.values(ids)).select('id', 'type')) as Array<{
+      id: string;
+      type: string;
+    }>;
+    const stored = new Map(rows.map((r) => [r.id, r.type]));
+    assert.deepEqual(Object.fromEntries(Object.entries(ids).map(([type, id]) => [type, stored.get(id)])), {
+      single_phase: 'posted',
+      pending: 'pending',
+      post_pending: 'post',
+      void_pending: 'void',
+    });
+    for (const [type, id] of Object.entries(ids)) assert.equal((await ledger.getTransfer(id))?.type, type);
+    const inStatement = new Set((await ledger.statement(a, { limit: 1000 })).items.map((i) => i.type));
+    assert.deepEqual([...inStatement].sort(), Object.keys(ids).sort());
   });
 
   test('verify() is clean', async () => {

@@ -67,7 +67,7 @@ describe('ledger races', () => {
       assert.equal(outs.filter((o) => o === 'created').length, 1, `round ${i}: ${outs.join(',')}`);
       assert.equal(outs.filter((o) => o === 'PENDING_ALREADY_RESOLVED').length, 2, `round ${i}: ${outs.join(',')}`);
       const winner = [a![0]!, b![0]!, c![0]!].find((r) => r.status === 'created')!;
-      if (winner.status === 'created' && winner.transfer.type === 'void') voidWins++;
+      if (winner.status === 'created' && winner.transfer.type === 'void_pending') voidWins++;
       else postWins++;
     }
     assert.ok(postWins + voidWins === 40);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PostedTransferInput, Transfer } from '../../../src/ledger';
+import type { SinglePhaseTransferInput, Transfer } from '../../../src/ledger';
 import { duesAccountId, providerSettlementAccount, systemAccounts, walletAccountId } from '../../../src/ledger';
 import { RECHARGE_CLEARING_ACCOUNT } from '../../../src/recharges/accounts';
 import { rechargeCapture, rechargeRefund } from '../../../src/recharges/postings';
@@ -14,10 +14,10 @@ const legs = [
 function asPosted(inputs: ReturnType<typeof rechargeCapture>, amount: bigint): Transfer[] {
   return inputs.map((t) => {
     const isPost = 'post' in t;
-    const p = t as PostedTransferInput;
+    const p = t as SinglePhaseTransferInput;
     return {
       id: t.id,
-      type: isPost ? 'post' : 'posted',
+      type: isPost ? 'post_pending' : 'single_phase',
       debitAccountId: isPost ? walletAccountId('r') : p.debitAccountId,
       creditAccountId: isPost ? RECHARGE_CLEARING_ACCOUNT : p.creditAccountId,
       amount: isPost ? amount : p.amount,
@@ -40,7 +40,7 @@ function asPosted(inputs: ReturnType<typeof rechargeCapture>, amount: bigint): T
 test('capture: hold posted, provider paid, each level its net commission and TDS withheld', () => {
   const batch = rechargeCapture({ rechargeId: 'rch_1', amount: 10_000n, provider: 'alpha', legs });
   assert.deepEqual(
-    batch.map((t) => [t.id, (t as PostedTransferInput).amount]),
+    batch.map((t) => [t.id, (t as SinglePhaseTransferInput).amount]),
     [
       ['rch_1:capture', undefined],
       ['rch_1:settle', 10_000n],
