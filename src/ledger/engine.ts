@@ -140,28 +140,69 @@ export function normalizeInput(input: TransferInput): NormalizedInput {
   if (!input || typeof input !== 'object') throw new InvalidTransfer('transfer input must be an object');
   const id = checkId('id', input.id);
   const anyIn = input as unknown as Record<string, unknown>;
-  const isPost = anyIn.post === true;
-  const isVoid = anyIn.void === true;
-  const isPending = anyIn.pending === true;
+  const type = typeOf(anyIn, id);
+  const kind = anyIn.kind ?? (type === 'void_pending' ? 'void' : undefined);
+  if (typeof kind !== 'string' || !KIND_PATTERN.test(kind)) {
+    throw new InvalidTransfer(`kind must match ${KIND_PATTERN.source}`, { field: 'kind', transferId: id });
+  }
+  const reference = checkReference(anyIn.reference ?? null, id);
+  const { metadata, metadataJson } = checkMetadata(anyIn.metadata ?? {}, id);
+  const debit = anyIn.debitAccountId === undefined ? null : checkId('debitAccountId', anyIn.debitAccountId, id);
+  const credit = anyIn.creditAccountId === undefined ? null : checkId('creditAccountId', anyIn.creditAccountId, id);
+  if (debit !== null && debit === credit) {
+    throw new InvalidTransfer('debit and credit accounts must differ', { field: 'creditAccountId', transferId: id });
+  }
+  const fields =
+    type === 'single_phase' || type === 'pending'
+      ? movementFields(anyIn, id, type, debit, credit)
+      : resolutionFields(anyIn, id, type);
+  // a post never grows a balance beyond its hold's, and a void shrinks it: only single-phase and
+  // pending transfers meet caps; balancing applies to single-phase transfers that are not reversals
+  const capsApply = type === 'single_phase' || type === 'pending' ? null : 'single-phase and pending transfers';
+  const canBalance =
+    type === 'single_phase' && fields.reversalOf === null ? null : 'single-phase transfers that are not reversals';
+  return {
+    id,
+    type,
+    debitAccountId: debit,
+    creditAccountId: credit,
+    kind,
+    reference,
+    metadata,
+    metadataJson,
+    ...fields,
+    exemptFromCap: checkFlag(anyIn, 'exemptFromCap', id, capsApply),
+    balancingDebit: checkFlag(anyIn, 'balancingDebit', id, canBalance),
+    balancingCredit: checkFlag(anyIn, 'balancingCredit', id, canBalance),
+  };
+}
+
+/** The input's flags name its type; none of them: single-phase. */
+function typeOf(input: Record<string, unknown>, id: string): TransferType {
+  const isPost = input.post === true;
+  const isVoid = input.void === true;
+  const isPending = input.pending === true;
   if (Number(isPost) + Number(isVoid) + Number(isPending) > 1) {
     throw new InvalidTransfer('a transfer is at most one of pending, post, void', { transferId: id });
   }
-  const type: TransferType = isPost ? 'post_pending' : isVoid ? 'void_pending' : isPending ? 'pending' : 'single_phase';
-  const kindRaw = anyIn.kind ?? (type === 'void_pending' ? 'void' : undefined);
-  if (typeof kindRaw !== 'string' || !KIND_PATTERN.test(kindRaw)) {
-    throw new InvalidTransfer(`kind must match ${KIND_PATTERN.source}`, { field: 'kind', transferId: id });
-  }
-  const ref = anyIn.reference ?? null;
+  return isPost ? 'post_pending' : isVoid ? 'void_pending' : isPending ? 'pending' : 'single_phase';
+}
+
+function checkReference(ref: unknown, id: string): string | null {
   if (ref !== null && (typeof ref !== 'string' || ref.length < 1 || ref.length > 200 || ref.includes('\u0000'))) {
     throw new InvalidTransfer('reference must be a string of 1..200 characters', {
       field: 'reference',
       transferId: id,
     });
   }
-  const metadata = (anyIn.metadata ?? {}) as Record<string, unknown>;
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+  return ref;
+}
+
+function checkMetadata(value: unknown, id: string): { metadata: Record<string, unknown>; metadataJson: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidTransfer('metadata must be a JSON object', { field: 'metadata', transferId: id });
   }
+  const metadata = value as Record<string, unknown>;
   let metadataJson: string;
   try {
     metadataJson = canonicalJson(metadata);
@@ -177,76 +218,63 @@ export function normalizeInput(input: TransferInput): NormalizedInput {
       transferId: id,
     });
   }
-  const debit = anyIn.debitAccountId === undefined ? null : checkId('debitAccountId', anyIn.debitAccountId, id);
-  const credit = anyIn.creditAccountId === undefined ? null : checkId('creditAccountId', anyIn.creditAccountId, id);
-  if (debit !== null && debit === credit) {
-    throw new InvalidTransfer('debit and credit accounts must differ', { field: 'creditAccountId', transferId: id });
+  return { metadata, metadataJson };
+}
+
+type TypeFields = Pick<NormalizedInput, 'amount' | 'pendingId' | 'timeoutSeconds' | 'reversalOf'>;
+
+/** A single-phase transfer or a hold: both accounts, an amount; a hold's timeout; a reversal's original. */
+function movementFields(
+  input: Record<string, unknown>,
+  id: string,
+  type: 'single_phase' | 'pending',
+  debit: string | null,
+  credit: string | null,
+): TypeFields {
+  if (debit === null || credit === null) {
+    throw new InvalidTransfer('debitAccountId and creditAccountId are required', {
+      field: 'debitAccountId',
+      transferId: id,
+    });
   }
-  let amount: bigint | null = null;
-  let pendingId: string | null = null;
+  const amount = checkAmount(input.amount, id);
   let timeoutSeconds: number | null = null;
   let reversalOf: string | null = null;
-  if (type === 'single_phase' || type === 'pending') {
-    if (debit === null || credit === null) {
-      throw new InvalidTransfer('debitAccountId and creditAccountId are required', {
-        field: 'debitAccountId',
+  if (type === 'pending' && input.timeoutSeconds !== undefined && input.timeoutSeconds !== null) {
+    const t = input.timeoutSeconds;
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > MAX_TIMEOUT_SECONDS) {
+      throw new InvalidTransfer(`timeoutSeconds must be an integer in 1..${MAX_TIMEOUT_SECONDS}`, {
+        field: 'timeoutSeconds',
         transferId: id,
       });
     }
-    amount = checkAmount(anyIn.amount, id);
-    if (type === 'pending' && anyIn.timeoutSeconds !== undefined && anyIn.timeoutSeconds !== null) {
-      const t = anyIn.timeoutSeconds;
-      if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > MAX_TIMEOUT_SECONDS) {
-        throw new InvalidTransfer(`timeoutSeconds must be an integer in 1..${MAX_TIMEOUT_SECONDS}`, {
-          field: 'timeoutSeconds',
-          transferId: id,
-        });
-      }
-      timeoutSeconds = t;
-    }
-    if (type === 'single_phase' && anyIn.reversalOf !== undefined && anyIn.reversalOf !== null) {
-      reversalOf = checkId('reversalOf', anyIn.reversalOf, id);
-      if (reversalOf === id)
-        throw new InvalidTransfer('a transfer cannot reverse itself', { field: 'reversalOf', transferId: id });
-    }
-  } else {
-    pendingId = checkId('pendingId', anyIn.pendingId, id);
-    if (pendingId === id)
-      throw new InvalidTransfer('pendingId cannot be the transfer itself', { field: 'pendingId', transferId: id });
-    if (type === 'post_pending' && anyIn.amount !== undefined && anyIn.amount !== null)
-      amount = checkAmount(anyIn.amount, id);
-    if (type === 'void_pending' && anyIn.amount !== undefined && anyIn.amount !== null) {
-      throw new InvalidTransfer('a void releases the whole hold and takes no amount', {
-        field: 'amount',
-        transferId: id,
-      });
-    }
+    timeoutSeconds = t;
   }
-  // a post never grows a balance beyond its hold's, and a void shrinks it: only single-phase and
-  // pending transfers meet caps; balancing applies to single-phase transfers that are not reversals
-  const capsApply = type === 'single_phase' || type === 'pending' ? null : 'single-phase and pending transfers';
-  const canBalance =
-    type === 'single_phase' && reversalOf === null ? null : 'single-phase transfers that are not reversals';
-  const exemptFromCap = checkFlag(anyIn, 'exemptFromCap', id, capsApply);
-  const balancingDebit = checkFlag(anyIn, 'balancingDebit', id, canBalance);
-  const balancingCredit = checkFlag(anyIn, 'balancingCredit', id, canBalance);
-  return {
-    id,
-    type,
-    debitAccountId: debit,
-    creditAccountId: credit,
-    amount,
-    kind: kindRaw,
-    reference: ref as string | null,
-    metadata,
-    metadataJson,
-    pendingId,
-    reversalOf,
-    timeoutSeconds,
-    exemptFromCap,
-    balancingDebit,
-    balancingCredit,
-  };
+  if (type === 'single_phase' && input.reversalOf !== undefined && input.reversalOf !== null) {
+    reversalOf = checkId('reversalOf', input.reversalOf, id);
+    if (reversalOf === id)
+      throw new InvalidTransfer('a transfer cannot reverse itself', { field: 'reversalOf', transferId: id });
+  }
+  return { amount, pendingId: null, timeoutSeconds, reversalOf };
+}
+
+/** A post or void: the hold it resolves; a post may name a partial amount, a void none. */
+function resolutionFields(
+  input: Record<string, unknown>,
+  id: string,
+  type: 'post_pending' | 'void_pending',
+): TypeFields {
+  const pendingId = checkId('pendingId', input.pendingId, id);
+  if (pendingId === id)
+    throw new InvalidTransfer('pendingId cannot be the transfer itself', { field: 'pendingId', transferId: id });
+  const given = input.amount !== undefined && input.amount !== null;
+  if (type === 'void_pending' && given) {
+    throw new InvalidTransfer('a void releases the whole hold and takes no amount', {
+      field: 'amount',
+      transferId: id,
+    });
+  }
+  return { amount: given ? checkAmount(input.amount, id) : null, pendingId, timeoutSeconds: null, reversalOf: null };
 }
 
 /** Normal-side posted balance and outgoing holds of an account state. */
@@ -395,107 +423,165 @@ function capBalance(s: AccountState): bigint {
 
 function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo: Undo): TransferResult {
   const existing = ctx.transfers.get(t.id);
-  if (existing) {
-    const pending = existing.pendingId ? ctx.transfers.get(existing.pendingId) : undefined;
-    const diff = differingField(existing, t, pending);
-    if (diff) throw new IdempotencyConflict(t.id, diff.field, diff.existing, diff.requested);
-    return { id: t.id, status: 'exists', transfer: existing };
-  }
-  let debitId: string;
-  let creditId: string;
-  let amount: bigint;
-  // deltas: [debitPosted, debitPending, creditPosted, creditPending]
-  let dPosted: bigint, dPending: bigint, cPosted: bigint, cPending: bigint;
-  let expiresAt: Date | null = null;
-  if (t.type === 'single_phase' || t.type === 'pending') {
-    debitId = t.debitAccountId!;
-    creditId = t.creditAccountId!;
-    amount = t.amount!;
-    if (t.reversalOf) {
-      const orig = ctx.transfers.get(t.reversalOf);
-      if (!orig || (orig.type !== 'single_phase' && orig.type !== 'post_pending')) {
-        throw new InvalidTransfer(`reversalOf ${t.reversalOf} is not an existing posted transfer`, {
-          field: 'reversalOf',
-          transferId: t.id,
-        });
-      }
-      if (orig.debitAccountId !== creditId || orig.creditAccountId !== debitId) {
-        throw new InvalidTransfer("a reversal must swap the original transfer's accounts", {
-          field: 'debitAccountId',
-          transferId: t.id,
-          originalId: orig.id,
-        });
-      }
-      if (amount > orig.amount) {
-        throw new InvalidTransfer('a reversal cannot exceed the original amount', {
-          field: 'amount',
-          transferId: t.id,
-          originalAmount: orig.amount,
-        });
-      }
-      const by = ctx.reversals.get(orig.id);
-      if (by) throw new AlreadyReversed(orig.id, by, t.id);
-    }
-    if (t.balancingDebit || t.balancingCredit) {
-      const d = account(ctx, undo, debitId, t.id);
-      const c = account(ctx, undo, creditId, t.id);
-      if (t.balancingDebit) amount = min(amount, max0(d.creditsPosted - d.debitsPosted - d.debitsPending));
-      if (t.balancingCredit) amount = min(amount, max0(c.debitsPosted - c.creditsPosted - c.creditsPending));
-    }
-    if (t.type === 'single_phase') {
-      [dPosted, dPending, cPosted, cPending] = [amount, 0n, amount, 0n];
-    } else {
-      [dPosted, dPending, cPosted, cPending] = [0n, amount, 0n, amount];
-      if (t.timeoutSeconds !== null) expiresAt = new Date(ctx.now.getTime() + t.timeoutSeconds * 1000);
-    }
-  } else {
-    const pending = ctx.transfers.get(t.pendingId!);
-    if (!pending || pending.type !== 'pending') throw new PendingNotFound(t.pendingId!, t.id);
-    const resolved = ctx.resolutions.get(pending.id);
-    if (resolved)
-      throw new PendingAlreadyResolved(
-        pending.id,
-        resolved.id,
-        resolved.type === 'post_pending' ? 'posted' : 'voided',
-        t.id,
-      );
-    if (t.debitAccountId !== null && t.debitAccountId !== pending.debitAccountId) {
-      throw new InvalidTransfer('debitAccountId differs from the pending transfer', {
-        field: 'debitAccountId',
-        transferId: t.id,
-      });
-    }
-    if (t.creditAccountId !== null && t.creditAccountId !== pending.creditAccountId) {
-      throw new InvalidTransfer('creditAccountId differs from the pending transfer', {
-        field: 'creditAccountId',
-        transferId: t.id,
-      });
-    }
-    debitId = pending.debitAccountId;
-    creditId = pending.creditAccountId;
-    if (t.type === 'post_pending') {
-      if (pending.expiresAt && pending.expiresAt.getTime() <= ctx.now.getTime()) {
-        throw new PendingExpired(pending.id, pending.expiresAt, t.id);
-      }
-      amount = t.amount ?? pending.amount;
-      if (amount > pending.amount) {
-        throw new InvalidTransfer(`post amount ${amount} exceeds the held amount ${pending.amount}`, {
-          field: 'amount',
-          transferId: t.id,
-          pendingAmount: pending.amount,
-        });
-      }
-      [dPosted, dPending, cPosted, cPending] = [amount, -pending.amount, amount, -pending.amount];
-    } else {
-      amount = pending.amount;
-      [dPosted, dPending, cPosted, cPending] = [0n, -pending.amount, 0n, -pending.amount];
-    }
-  }
+  if (existing) return replay(ctx, t, existing);
+  const m = t.type === 'single_phase' || t.type === 'pending' ? newMovement(ctx, t, undo) : resolution(ctx, t);
+  const [d, c] = moveTotals(ctx, t, m, undo);
+  const transfer: Transfer = {
+    id: t.id,
+    type: t.type,
+    debitAccountId: m.debitId,
+    creditAccountId: m.creditId,
+    amount: m.amount,
+    kind: t.kind,
+    reference: t.reference,
+    metadata: t.metadata,
+    pendingId: t.pendingId,
+    reversalOf: t.reversalOf,
+    exemptFromCap: t.exemptFromCap,
+    balancingDebit: t.balancingDebit,
+    balancingCredit: t.balancingCredit,
+    requestedAmount: t.balancingDebit || t.balancingCredit ? t.amount : null,
+    timeoutSeconds: t.timeoutSeconds,
+    expiresAt: m.expiresAt,
+    createdAt: ctx.now,
+  };
+  record(ctx, transfer, undo);
+  out.transfers.push(transfer);
+  out.entries.push(
+    entry(t.id, d, 'debit', m.debitPosted, m.debitPending),
+    entry(t.id, c, 'credit', m.creditPosted, m.creditPending),
+  );
+  return { id: t.id, status: 'created', transfer };
+}
 
-  const d = account(ctx, undo, debitId, t.id);
-  const c = account(ctx, undo, creditId, t.id);
-  const nd = { ...d, debitsPosted: d.debitsPosted + dPosted, debitsPending: d.debitsPending + dPending };
-  const nc = { ...c, creditsPosted: c.creditsPosted + cPosted, creditsPending: c.creditsPending + cPending };
+/** A transfer id seen before: the same input is a replay of it, any difference a conflict. */
+function replay(ctx: EngineContext, t: NormalizedInput, existing: Transfer): TransferResult {
+  const pending = existing.pendingId ? ctx.transfers.get(existing.pendingId) : undefined;
+  const diff = differingField(existing, t, pending);
+  if (diff) throw new IdempotencyConflict(t.id, diff.field, diff.existing, diff.requested);
+  return { id: t.id, status: 'exists', transfer: existing };
+}
+
+/** What a transfer moves: between which accounts, how much, and the change to each total. */
+interface Movement {
+  debitId: string;
+  creditId: string;
+  amount: bigint;
+  debitPosted: bigint;
+  debitPending: bigint;
+  creditPosted: bigint;
+  creditPending: bigint;
+  expiresAt: Date | null;
+}
+
+/** A single-phase transfer (maybe a reversal, maybe balancing) or a new hold. */
+function newMovement(ctx: EngineContext, t: NormalizedInput, undo: Undo): Movement {
+  const debitId = t.debitAccountId!;
+  const creditId = t.creditAccountId!;
+  let amount = t.amount!;
+  if (t.reversalOf) checkReversal(ctx, t, t.reversalOf);
+  if (t.balancingDebit || t.balancingCredit) {
+    const d = account(ctx, undo, debitId, t.id);
+    const c = account(ctx, undo, creditId, t.id);
+    if (t.balancingDebit) amount = min(amount, max0(d.creditsPosted - d.debitsPosted - d.debitsPending));
+    if (t.balancingCredit) amount = min(amount, max0(c.debitsPosted - c.creditsPosted - c.creditsPending));
+  }
+  if (t.type === 'single_phase') {
+    return { debitId, creditId, amount, ...deltas(amount, 0n), expiresAt: null };
+  }
+  const expiresAt = t.timeoutSeconds === null ? null : new Date(ctx.now.getTime() + t.timeoutSeconds * 1000);
+  return { debitId, creditId, amount, ...deltas(0n, amount), expiresAt };
+}
+
+/** A reversal swaps the accounts of a posted transfer, for at most its amount, once. */
+function checkReversal(ctx: EngineContext, t: NormalizedInput, originalId: string): void {
+  const orig = ctx.transfers.get(originalId);
+  if (!orig || (orig.type !== 'single_phase' && orig.type !== 'post_pending')) {
+    throw new InvalidTransfer(`reversalOf ${originalId} is not an existing posted transfer`, {
+      field: 'reversalOf',
+      transferId: t.id,
+    });
+  }
+  if (orig.debitAccountId !== t.creditAccountId || orig.creditAccountId !== t.debitAccountId) {
+    throw new InvalidTransfer("a reversal must swap the original transfer's accounts", {
+      field: 'debitAccountId',
+      transferId: t.id,
+      originalId: orig.id,
+    });
+  }
+  if (t.amount! > orig.amount) {
+    throw new InvalidTransfer('a reversal cannot exceed the original amount', {
+      field: 'amount',
+      transferId: t.id,
+      originalAmount: orig.amount,
+    });
+  }
+  const by = ctx.reversals.get(orig.id);
+  if (by) throw new AlreadyReversed(orig.id, by, t.id);
+}
+
+/** A post (all or part of the hold, before it expires) or a void (all of it) of an unresolved hold. */
+function resolution(ctx: EngineContext, t: NormalizedInput): Movement {
+  const pending = ctx.transfers.get(t.pendingId!);
+  if (!pending || pending.type !== 'pending') throw new PendingNotFound(t.pendingId!, t.id);
+  const resolved = ctx.resolutions.get(pending.id);
+  if (resolved) {
+    throw new PendingAlreadyResolved(
+      pending.id,
+      resolved.id,
+      resolved.type === 'post_pending' ? 'posted' : 'voided',
+      t.id,
+    );
+  }
+  if (t.debitAccountId !== null && t.debitAccountId !== pending.debitAccountId) {
+    throw new InvalidTransfer('debitAccountId differs from the pending transfer', {
+      field: 'debitAccountId',
+      transferId: t.id,
+    });
+  }
+  if (t.creditAccountId !== null && t.creditAccountId !== pending.creditAccountId) {
+    throw new InvalidTransfer('creditAccountId differs from the pending transfer', {
+      field: 'creditAccountId',
+      transferId: t.id,
+    });
+  }
+  const accounts = { debitId: pending.debitAccountId, creditId: pending.creditAccountId, expiresAt: null };
+  if (t.type === 'void_pending') {
+    return { ...accounts, amount: pending.amount, ...deltas(0n, -pending.amount) };
+  }
+  if (pending.expiresAt && pending.expiresAt.getTime() <= ctx.now.getTime()) {
+    throw new PendingExpired(pending.id, pending.expiresAt, t.id);
+  }
+  const amount = t.amount ?? pending.amount;
+  if (amount > pending.amount) {
+    throw new InvalidTransfer(`post amount ${amount} exceeds the held amount ${pending.amount}`, {
+      field: 'amount',
+      transferId: t.id,
+      pendingAmount: pending.amount,
+    });
+  }
+  return { ...accounts, amount, ...deltas(amount, -pending.amount) };
+}
+
+/** The same posted and pending changes on both sides of a transfer. */
+function deltas(posted: bigint, pending: bigint) {
+  return { debitPosted: posted, debitPending: pending, creditPosted: posted, creditPending: pending };
+}
+
+/**
+ * Applies the movement to the two accounts' totals, refusing what would overflow, overdraw or go
+ * over a cap (only single-phase and pending transfers grow a balance). Returns the accounts after.
+ */
+function moveTotals(ctx: EngineContext, t: NormalizedInput, m: Movement, undo: Undo): [AccountState, AccountState] {
+  const d = account(ctx, undo, m.debitId, t.id);
+  const c = account(ctx, undo, m.creditId, t.id);
+  const nd = { ...d, debitsPosted: d.debitsPosted + m.debitPosted, debitsPending: d.debitsPending + m.debitPending };
+  const nc = {
+    ...c,
+    creditsPosted: c.creditsPosted + m.creditPosted,
+    creditsPending: c.creditsPending + m.creditPending,
+  };
+  const amount = m.amount;
   const grows = (t.type === 'single_phase' || t.type === 'pending') && amount > 0n;
   if (grows) {
     if (nd.debitsPosted + nd.debitsPending > MAX_AMOUNT || nc.creditsPosted + nc.creditsPending > MAX_AMOUNT) {
@@ -516,60 +602,40 @@ function applyOne(ctx: EngineContext, t: NormalizedInput, out: BatchOutput, undo
   }
   Object.assign(d, nd);
   Object.assign(c, nc);
+  return [d, c];
+}
 
-  const transfer: Transfer = {
-    id: t.id,
-    type: t.type,
-    debitAccountId: debitId,
-    creditAccountId: creditId,
-    amount,
-    kind: t.kind,
-    reference: t.reference,
-    metadata: t.metadata,
-    pendingId: t.pendingId,
-    reversalOf: t.reversalOf,
-    exemptFromCap: t.exemptFromCap,
-    balancingDebit: t.balancingDebit,
-    balancingCredit: t.balancingCredit,
-    requestedAmount: t.balancingDebit || t.balancingCredit ? t.amount : null,
-    timeoutSeconds: t.timeoutSeconds,
-    expiresAt,
-    createdAt: ctx.now,
+/** The new transfer becomes part of the context (undone with its request if the request fails). */
+function record(ctx: EngineContext, transfer: Transfer, undo: Undo): void {
+  ctx.transfers.set(transfer.id, transfer);
+  undo.transfers.push(transfer.id);
+  if (transfer.pendingId) {
+    ctx.resolutions.set(transfer.pendingId, transfer);
+    undo.resolutions.push(transfer.pendingId);
+  }
+  if (transfer.reversalOf) {
+    ctx.reversals.set(transfer.reversalOf, transfer.id);
+    undo.reversals.push(transfer.reversalOf);
+  }
+}
+
+/** One side's entry, with the account's balance, holds and cap after the transfer. */
+function entry(
+  transferId: string,
+  a: AccountState,
+  side: 'debit' | 'credit',
+  posted: bigint,
+  pending: bigint,
+): EntryDraft {
+  const b = balanceOf(a);
+  return {
+    transferId,
+    accountId: a.id,
+    side,
+    postedAmount: posted,
+    pendingDelta: pending,
+    balanceAfter: b.posted,
+    heldAfter: b.held,
+    cap: a.cap,
   };
-  ctx.transfers.set(t.id, transfer);
-  undo.transfers.push(t.id);
-  if (t.pendingId) {
-    ctx.resolutions.set(t.pendingId, transfer);
-    undo.resolutions.push(t.pendingId);
-  }
-  if (t.reversalOf) {
-    ctx.reversals.set(t.reversalOf, t.id);
-    undo.reversals.push(t.reversalOf);
-  }
-  out.transfers.push(transfer);
-  const db = balanceOf(d);
-  const cb = balanceOf(c);
-  out.entries.push(
-    {
-      transferId: t.id,
-      accountId: d.id,
-      side: 'debit',
-      postedAmount: dPosted,
-      pendingDelta: dPending,
-      balanceAfter: db.posted,
-      heldAfter: db.held,
-      cap: d.cap,
-    },
-    {
-      transferId: t.id,
-      accountId: c.id,
-      side: 'credit',
-      postedAmount: cPosted,
-      pendingDelta: cPending,
-      balanceAfter: cb.posted,
-      heldAfter: cb.held,
-      cap: c.cap,
-    },
-  );
-  return { id: t.id, status: 'created', transfer };
 }
