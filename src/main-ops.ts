@@ -121,11 +121,35 @@ const noteOption = (name = '--note <text>') =>
     return v.trim();
   });
 
+/** Runs `fn` with the services and prints its answer. */
+const printed = (fn: (p: Parts) => Promise<unknown>) =>
+  withParts(async (p) => {
+    print(await fn(p));
+    return 0;
+  });
+
+/** Runs `fn` with the services and prints the report it gives; exit 1 when the report is not ok. */
+const checked = (fn: (p: Parts) => Promise<{ ok: boolean }>) =>
+  withParts(async (p) => {
+    const report = await fn(p);
+    print(report);
+    return report.ok ? 0 : 1;
+  });
+
 function program(): Command {
   const cli = new Command('ops')
     .description('Tijori support and operations: stuck money, resolutions, workflow retries, proof of the books')
     .showHelpAfterError();
+  caseCommands(cli);
+  resolutionCommands(cli);
+  retryCommands(cli);
+  booksCommands(cli);
+  scheduleCommands(cli);
+  return cli;
+}
 
+/** What needs a person, and everything known about one case. */
+function caseCommands(cli: Command): void {
   cli
     .command('stuck')
     .description('recharges and top-ups that need a person, oldest first')
@@ -150,13 +174,15 @@ function program(): Command {
     .addOption(asOption())
     .action(
       act((id: string, o: { as: string }) =>
-        withParts(async (p) => {
-          print(await p.ops.show((await actor(p, o.as)).caller, id.startsWith('tpu_') ? 'topup' : 'recharge', id));
-          return 0;
-        }),
+        printed(async (p) =>
+          p.ops.show((await actor(p, o.as)).caller, id.startsWith('tpu_') ? 'topup' : 'recharge', id),
+        ),
       ),
     );
+}
 
+/** Settling a recharge or a top-up by hand. */
+function resolutionCommands(cli: Command): void {
   cli
     .command('resolve <rechargeId>')
     .description('settle a pending or manual-review recharge by hand; the money follows the outcome')
@@ -170,16 +196,13 @@ function program(): Command {
     .addOption(asOption())
     .action(
       act((id: string, o: { outcome: 'success' | 'failed'; operatorRef?: string; note: string; as: string }) =>
-        withParts(async (p) => {
-          print(
-            await p.ops.resolveRecharge(await actor(p, o.as), id, {
-              outcome: o.outcome,
-              operatorRef: o.operatorRef,
-              note: o.note,
-            }),
-          );
-          return 0;
-        }),
+        printed(async (p) =>
+          p.ops.resolveRecharge(await actor(p, o.as), id, {
+            outcome: o.outcome,
+            operatorRef: o.operatorRef,
+            note: o.note,
+          }),
+        ),
       ),
     );
 
@@ -193,13 +216,13 @@ function program(): Command {
         if (action !== 'approve' && action !== 'reject' && action !== 'expire') {
           throw new Usage(`topup takes approve, reject or expire, not ${action}`);
         }
-        return withParts(async (p) => {
-          print(await p.ops.settleTopup(await actor(p, o.as), id, action, o.note));
-          return 0;
-        });
+        return printed(async (p) => p.ops.settleTopup(await actor(p, o.as), id, action, o.note));
       }),
     );
+}
 
+/** Running failed or stuck workflows again, one or all a query matches. */
+function retryCommands(cli: Command): void {
   cli
     .command('retry <workflowId>')
     .description(
@@ -209,10 +232,7 @@ function program(): Command {
     .addOption(asOption())
     .action(
       act((workflowId: string, o: { reason: string; as: string }) =>
-        withParts(async (p) => {
-          print(await p.ops.retry(await actor(p, o.as), workflowId, o.reason));
-          return 0;
-        }),
+        printed(async (p) => p.ops.retry(await actor(p, o.as), workflowId, o.reason)),
       ),
     );
 
@@ -235,27 +255,19 @@ function program(): Command {
     .option('--dry-run', 'list what would be reset, change nothing')
     .action(
       act((o: { query: string; reason: string; as: string; limit: number; dryRun?: boolean }) =>
-        withParts(async (p) => {
-          print(
-            await p.ops.retryMatching(await actor(p, o.as), o.query, o.reason, { limit: o.limit, dryRun: !!o.dryRun }),
-          );
-          return 0;
-        }),
+        printed(async (p) =>
+          p.ops.retryMatching(await actor(p, o.as), o.query, o.reason, { limit: o.limit, dryRun: !!o.dryRun }),
+        ),
       ),
     );
+}
 
+/** The proof of the books: the ledger's invariants and the reconciliation runs. */
+function booksCommands(cli: Command): void {
   cli
     .command('verify-ledger')
     .description("check the ledger's invariants now; exit 1 on any violation")
-    .action(
-      act(() =>
-        withParts(async (p) => {
-          const report = await p.ledger.verify();
-          print(report);
-          return report.ok ? 0 : 1;
-        }),
-      ),
-    );
+    .action(act(() => checked((p) => p.ledger.verify())));
 
   const reconciliation = cli
     .command('reconciliation')
@@ -264,63 +276,43 @@ function program(): Command {
     .command('run')
     .description('run a reconciliation now and wait for its result; exit 1 when it finds problems')
     .addOption(asOption())
-    .action(
-      act((o: { as: string }) =>
-        withParts(async (p) => {
-          const run = await p.ops.reconcileNow(await actor(p, o.as));
-          print(run);
-          return run.ok ? 0 : 1;
-        }),
-      ),
-    );
+    .action(act((o: { as: string }) => checked(async (p) => p.ops.reconcileNow(await actor(p, o.as)))));
   reconciliation
     .command('latest')
     .description('the latest run; exit 1 when it found problems')
     .addOption(asOption())
     .action(
-      act((o: { as: string }) =>
-        withParts(async (p) => {
-          const run = await p.ops.latestReconciliation((await actor(p, o.as)).caller);
-          print(run);
-          return run.ok ? 0 : 1;
-        }),
-      ),
+      act((o: { as: string }) => checked(async (p) => p.ops.latestReconciliation((await actor(p, o.as)).caller))),
     );
+}
 
+/** The reconciliation's Temporal schedule. */
+function scheduleCommands(cli: Command): void {
   const schedule = cli.command('schedule').description(`the ${RECONCILIATION_SCHEDULE_ID} Temporal schedule`);
   schedule
     .command('ensure')
     .description(
       'create the schedule, or update it to the configuration (RECONCILIATION_INTERVAL, task queue, alert address)',
     )
-    .action(
-      act(() =>
-        withParts(async (p) => {
-          print(await ensureReconciliationSchedule(p.temporal, p.config));
-          return 0;
-        }),
-      ),
-    );
+    .action(act(() => printed((p) => ensureReconciliationSchedule(p.temporal, p.config))));
   schedule
     .command('describe')
     .description("the schedule's spec, state and recent runs")
     .action(
       act(() =>
-        withParts(async (p) => {
+        printed(async (p) => {
           const d = await p.temporal.schedule.getHandle(RECONCILIATION_SCHEDULE_ID).describe();
-          print({
+          return {
             scheduleId: d.scheduleId,
             spec: d.spec,
             paused: d.state.paused,
             taskQueue: d.action.type === 'startWorkflow' ? d.action.taskQueue : null,
             recentActions: d.info.recentActions,
             nextActionTimes: d.info.nextActionTimes,
-          });
-          return 0;
+          };
         }),
       ),
     );
-  return cli;
 }
 
 async function main(): Promise<number> {
