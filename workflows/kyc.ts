@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { KycWorkflowSettings } from '../activities/kyc';
+import type { SealedPii } from '../src/security/pii';
 import type { KycSnapshot } from '../src/kyc/types';
 import {
   kycStateQuery,
@@ -23,19 +24,23 @@ import {
   verifyMobileOtpUpdate,
   type KycSessions,
   type KycWorkflowInput,
+  type OtpSent,
   type OtpVerdict,
   type PanResult,
+  type PanSubmitted,
+  type ProviderUnavailable,
   type ReKycTrigger,
 } from '../src/kyc/workflow-api';
 
-const db = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const { loadKycProfile, verifyMobileOtp, rejectKyc, recordPanOutcome, markReKycRequired, reKycDueIn } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
 
 // A person is waiting on these: a provider (or SMS) outage must answer within seconds, not hang.
 // The provider client's own timeout is shorter than startToClose; an open circuit fails at once.
-const provider = proxyActivities<Activities>({
+const { sendMobileOtp, requestAadhaarOtp, verifyAadhaarOtp, submitPan, panStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
@@ -46,13 +51,28 @@ function conflict(message: string): never {
 }
 
 /** A provider activity that failed for good: the provider is unavailable, unless it refused the request. */
-function unavailableOrRethrow(err: unknown): { status: 'provider_unavailable' } {
+function unavailableOrRethrow(err: unknown): ProviderUnavailable {
   if (!(err instanceof ActivityFailure)) throw err;
   const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
   if (cause?.type === 'PROVIDER_REJECTED') {
     throw ApplicationFailure.nonRetryable('The KYC provider refused this request', 'VALIDATION_FAILED');
   }
   return { status: 'provider_unavailable' };
+}
+
+/** What one run of the workflow knows and decides about the user's KYC. */
+interface KycCase {
+  userId: string;
+  /** Set once the profile is loaded; steps wait for it. */
+  settings: KycWorkflowSettings | undefined;
+  snapshot: KycSnapshot;
+  sessions: KycSessions;
+  panResults: Map<string, PanResult>;
+  triggers: ReKycTrigger[];
+  /** A step or a state change is running; the others wait. */
+  busy: boolean;
+  /** A full verification completed in this run: time to continue as new. */
+  cycleCompleted: boolean;
 }
 
 /**
@@ -66,244 +86,265 @@ function unavailableOrRethrow(err: unknown): { status: 'provider_unavailable' } 
  */
 export async function kycWorkflow(input: KycWorkflowInput): Promise<void> {
   const { userId } = input;
-  /** Set once the profile is loaded; steps wait for it. */
-  let settings: KycWorkflowSettings | undefined = undefined;
-  let snapshot: KycSnapshot = {
-    tier: 'none',
-    status: 'not_started',
-    reason: null,
-    reKycRequired: false,
-    steps: { mobile: false, aadhaar: false, pan: false },
-    pendingPanRequestId: null,
+  const s: KycCase = {
+    userId,
+    settings: undefined,
+    snapshot: {
+      tier: 'none',
+      status: 'not_started',
+      reason: null,
+      reKycRequired: false,
+      steps: { mobile: false, aadhaar: false, pan: false },
+      pendingPanRequestId: null,
+    },
+    sessions: input.carried ?? { mobile: null, aadhaar: null },
+    panResults: new Map(),
+    triggers: [],
+    busy: false,
+    cycleCompleted: false,
   };
-  const sessions: KycSessions = input.carried ?? { mobile: null, aadhaar: null };
-  const panResults = new Map<string, PanResult>();
-  const triggers: ReKycTrigger[] = [];
-  let busy = false;
-  let cycleCompleted = false;
+  registerHandlers(s);
 
-  const fullyVerified = () => snapshot.tier === 'full' && !snapshot.reKycRequired;
-
-  /** Steps run one at a time, after the profile is loaded; a waiting step sees the state its predecessor left. */
-  async function step<R>(check: () => void, run: () => Promise<R>): Promise<R> {
-    await condition(() => settings !== undefined && !busy);
-    check();
-    busy = true;
-    try {
-      return await run();
-    } finally {
-      busy = false;
-    }
-  }
-
-  setHandler(kycStateQuery, () => snapshot);
-
-  setHandler(requestMobileOtpUpdate, () =>
-    step(
-      () => {
-        if (snapshot.steps.mobile) conflict('The mobile number is already verified');
-      },
-      async () => {
-        try {
-          const sent = await provider.sendMobileOtp({ userId });
-          snapshot = sent.snapshot;
-          sessions.mobile = { triesLeft: settings!.otpMaxTries };
-          return { status: 'otp_sent' as const, expiresAt: sent.expiresAt };
-        } catch (err) {
-          return unavailableOrRethrow(err);
-        }
-      },
-    ),
-  );
-
-  setHandler(verifyMobileOtpUpdate, ({ otp }) =>
-    step(
-      () => {
-        if (snapshot.steps.mobile) conflict('The mobile number is already verified');
-        if (!sessions.mobile) conflict('No mobile OTP is outstanding: request one first');
-      },
-      async (): Promise<OtpVerdict> => {
-        const session = sessions.mobile!;
-        const checked = await db.verifyMobileOtp({ userId, otp });
-        snapshot = checked.snapshot;
-        if (checked.status === 'VERIFIED') {
-          sessions.mobile = null;
-          return { status: 'verified', tier: snapshot.tier };
-        }
-        if (checked.status === 'EXPIRED') {
-          sessions.mobile = null;
-          return { status: 'otp_expired' };
-        }
-        session.triesLeft -= 1;
-        if (session.triesLeft > 0) return { status: 'invalid_otp', attemptsLeft: session.triesLeft };
-        sessions.mobile = null;
-        return attemptsExceeded();
-      },
-    ),
-  );
-
-  /** The session's last try was wrong: it is closed, and a new OTP must be requested. */
-  async function attemptsExceeded(): Promise<OtpVerdict> {
-    snapshot = await db.rejectKyc({ userId, reason: 'OTP_ATTEMPTS_EXCEEDED' });
-    return { status: 'attempts_exceeded', attemptsLeft: 0 };
-  }
-
-  const checkAadhaarOrPanAllowed = () => {
-    if (!snapshot.steps.mobile) conflict('Verify the mobile number first');
-    if (fullyVerified()) conflict('KYC is already complete');
-    if (snapshot.pendingPanRequestId) conflict('A PAN verification is in progress');
-  };
-
-  setHandler(requestAadhaarOtpUpdate, ({ aadhaar }) =>
-    step(checkAadhaarOrPanAllowed, async () => {
-      try {
-        const sent = await provider.requestAadhaarOtp({ userId, aadhaar });
-        snapshot = sent.snapshot;
-        sessions.aadhaar = {
-          requestId: sent.requestId,
-          expiresAt: sent.expiresAt,
-          triesLeft: settings!.otpMaxTries,
-          aadhaar,
-        };
-        return { status: 'otp_sent' as const, expiresAt: sent.expiresAt };
-      } catch (err) {
-        return unavailableOrRethrow(err);
-      }
-    }),
-  );
-
-  setHandler(verifyAadhaarOtpUpdate, ({ otp }) =>
-    step(
-      () => {
-        if (!sessions.aadhaar) conflict('No Aadhaar OTP is outstanding: request one first');
-      },
-      async (): Promise<OtpVerdict> => {
-        const session = sessions.aadhaar!;
-        let checked;
-        try {
-          checked = await provider.verifyAadhaarOtp({ userId, ...session, otp });
-        } catch (err) {
-          return unavailableOrRethrow(err);
-        }
-        snapshot = checked.snapshot;
-        switch (checked.status) {
-          case 'VERIFIED':
-            sessions.aadhaar = null;
-            return { status: 'verified', tier: snapshot.tier };
-          case 'ALREADY_USED':
-            sessions.aadhaar = null;
-            return { status: 'rejected', reason: 'AADHAAR_ALREADY_USED' };
-          case 'EXPIRED':
-            sessions.aadhaar = null;
-            return { status: 'otp_expired' };
-          case 'INVALID_OTP':
-            session.triesLeft -= 1;
-            if (session.triesLeft > 0) return { status: 'invalid_otp', attemptsLeft: session.triesLeft };
-            sessions.aadhaar = null;
-            return attemptsExceeded();
-          case 'ATTEMPTS_EXCEEDED':
-            sessions.aadhaar = null;
-            return attemptsExceeded();
-        }
-      },
-    ),
-  );
-
-  setHandler(submitPanUpdate, ({ pan, name }) =>
-    step(
-      () => {
-        checkAadhaarOrPanAllowed();
-        if (!snapshot.steps.aadhaar) conflict('Verify Aadhaar first');
-      },
-      async () => {
-        try {
-          const submitted = await provider.submitPan({ userId, pan, name, clientRef: `kyc_${uuid4()}` });
-          snapshot = submitted.snapshot;
-          return { status: 'pan_pending' as const };
-        } catch (err) {
-          return unavailableOrRethrow(err);
-        }
-      },
-    ),
-  );
-
-  // Duplicate and late verdicts are harmless: only the pending request's first verdict counts.
-  setHandler(panResultSignal, (r: PanResult) => {
-    if (!panResults.has(r.requestId)) panResults.set(r.requestId, r);
-  });
-
-  setHandler(reKycSignal, (t: ReKycTrigger) => {
-    triggers.push(t);
-  });
-
-  /** Waits for the PAN verdict: the webhook's signal, or a status poll when it does not come. */
-  async function settlePan(
-    requestId: string,
-    { panPollSeconds, panMaxWaitSeconds }: KycWorkflowSettings,
-  ): Promise<void> {
-    let waited = 0;
-    let verdict: PanResult | undefined;
-    while (!verdict) {
-      if (await condition(() => panResults.has(requestId), `${panPollSeconds} seconds`)) {
-        verdict = panResults.get(requestId)!;
-        break;
-      }
-      waited += panPollSeconds;
-      try {
-        const polled = await provider.panStatus({ requestId });
-        if (polled.status !== 'PENDING') verdict = { requestId, status: polled.status, reason: polled.reason };
-      } catch (err) {
-        if (!(err instanceof ActivityFailure)) throw err;
-      }
-      if (!verdict && waited >= panMaxWaitSeconds) {
-        verdict = { requestId, status: 'REJECTED', reason: 'PROVIDER_NO_ANSWER' };
-      }
-    }
-    await condition(() => !busy);
-    busy = true;
-    try {
-      snapshot = await db.recordPanOutcome({ userId, ...verdict });
-    } finally {
-      busy = false;
-    }
-    if (snapshot.status === 'verified') cycleCompleted = true;
-  }
-
-  async function markReKyc(t: ReKycTrigger): Promise<void> {
-    await condition(() => !busy);
-    busy = true;
-    try {
-      snapshot = await db.markReKycRequired({ userId, ...t });
-    } finally {
-      busy = false;
-    }
-  }
-
-  const loaded = await db.loadKycProfile({ userId });
-  snapshot = loaded.snapshot;
-  settings = loaded.settings;
+  const loaded = await loadKycProfile({ userId });
+  s.snapshot = loaded.snapshot;
+  s.settings = loaded.settings;
 
   for (;;) {
-    const dueInMs = await db.reKycDueIn({ userId });
+    const dueInMs = await reKycDueIn({ userId });
     const wake = () =>
-      triggers.length > 0 ||
-      snapshot.pendingPanRequestId !== null ||
-      cycleCompleted ||
+      s.triggers.length > 0 ||
+      s.snapshot.pendingPanRequestId !== null ||
+      s.cycleCompleted ||
       workflowInfo().continueAsNewSuggested;
     let woken = true;
     if (dueInMs === null) await condition(wake);
     else woken = await condition(wake, Math.max(dueInMs, 1));
     if (!woken) {
-      await markReKyc({ by: 'system', reason: 'periodic re-KYC is due' });
-    } else if (triggers.length > 0) {
-      await markReKyc(triggers.shift()!);
-    } else if (snapshot.pendingPanRequestId !== null) {
-      await settlePan(snapshot.pendingPanRequestId, loaded.settings);
+      await markReKyc(s, { by: 'system', reason: 'periodic re-KYC is due' });
+    } else if (s.triggers.length > 0) {
+      await markReKyc(s, s.triggers.shift()!);
+    } else if (s.snapshot.pendingPanRequestId !== null) {
+      await settlePan(s, s.snapshot.pendingPanRequestId, loaded.settings);
     } else {
-      await condition(() => allHandlersFinished() && !busy);
-      if (triggers.length === 0 && snapshot.pendingPanRequestId === null) {
-        await continueAsNew<typeof kycWorkflow>({ userId, carried: sessions });
+      await condition(() => allHandlersFinished() && !s.busy);
+      if (s.triggers.length === 0 && s.snapshot.pendingPanRequestId === null) {
+        await continueAsNew<typeof kycWorkflow>({ userId, carried: s.sessions });
       }
     }
   }
+}
+
+/** The state query, a step per update, and the PAN verdict and re-KYC trigger signals. */
+function registerHandlers(s: KycCase): void {
+  setHandler(kycStateQuery, () => s.snapshot);
+  setHandler(requestMobileOtpUpdate, () =>
+    step(
+      s,
+      () => checkMobileUnverified(s),
+      () => sendMobileOtpStep(s),
+    ),
+  );
+  setHandler(verifyMobileOtpUpdate, ({ otp }) =>
+    step(
+      s,
+      () => {
+        checkMobileUnverified(s);
+        if (!s.sessions.mobile) conflict('No mobile OTP is outstanding: request one first');
+      },
+      () => checkMobileOtpStep(s, otp),
+    ),
+  );
+  setHandler(requestAadhaarOtpUpdate, ({ aadhaar }) =>
+    step(
+      s,
+      () => checkAadhaarOrPanAllowed(s),
+      () => sendAadhaarOtpStep(s, aadhaar),
+    ),
+  );
+  setHandler(verifyAadhaarOtpUpdate, ({ otp }) =>
+    step(
+      s,
+      () => {
+        if (!s.sessions.aadhaar) conflict('No Aadhaar OTP is outstanding: request one first');
+      },
+      () => checkAadhaarOtpStep(s, otp),
+    ),
+  );
+  setHandler(submitPanUpdate, ({ pan, name }) =>
+    step(
+      s,
+      () => {
+        checkAadhaarOrPanAllowed(s);
+        if (!s.snapshot.steps.aadhaar) conflict('Verify Aadhaar first');
+      },
+      () => submitPanStep(s, pan, name),
+    ),
+  );
+
+  // Duplicate and late verdicts are harmless: only the pending request's first verdict counts.
+  setHandler(panResultSignal, (r: PanResult) => {
+    if (!s.panResults.has(r.requestId)) s.panResults.set(r.requestId, r);
+  });
+  setHandler(reKycSignal, (t: ReKycTrigger) => {
+    s.triggers.push(t);
+  });
+}
+
+/** Steps run one at a time, after the profile is loaded; a waiting step sees the state its predecessor left. */
+async function step<R>(s: KycCase, check: () => void, run: () => Promise<R>): Promise<R> {
+  await condition(() => s.settings !== undefined && !s.busy);
+  check();
+  s.busy = true;
+  try {
+    return await run();
+  } finally {
+    s.busy = false;
+  }
+}
+
+/** A state change outside the steps (PAN verdict, re-KYC), once no step is running. */
+async function exclusively(s: KycCase, run: () => Promise<KycSnapshot>): Promise<void> {
+  await condition(() => !s.busy);
+  s.busy = true;
+  try {
+    s.snapshot = await run();
+  } finally {
+    s.busy = false;
+  }
+}
+
+const fullyVerified = (s: KycCase) => s.snapshot.tier === 'full' && !s.snapshot.reKycRequired;
+
+function checkMobileUnverified(s: KycCase): void {
+  if (s.snapshot.steps.mobile) conflict('The mobile number is already verified');
+}
+
+function checkAadhaarOrPanAllowed(s: KycCase): void {
+  if (!s.snapshot.steps.mobile) conflict('Verify the mobile number first');
+  if (fullyVerified(s)) conflict('KYC is already complete');
+  if (s.snapshot.pendingPanRequestId) conflict('A PAN verification is in progress');
+}
+
+async function sendMobileOtpStep(s: KycCase): Promise<OtpSent | ProviderUnavailable> {
+  try {
+    const sent = await sendMobileOtp({ userId: s.userId });
+    s.snapshot = sent.snapshot;
+    s.sessions.mobile = { triesLeft: s.settings!.otpMaxTries };
+    return { status: 'otp_sent', expiresAt: sent.expiresAt };
+  } catch (err) {
+    return unavailableOrRethrow(err);
+  }
+}
+
+async function checkMobileOtpStep(s: KycCase, otp: string): Promise<OtpVerdict> {
+  const session = s.sessions.mobile!;
+  const checked = await verifyMobileOtp({ userId: s.userId, otp });
+  s.snapshot = checked.snapshot;
+  if (checked.status === 'VERIFIED') {
+    s.sessions.mobile = null;
+    return { status: 'verified', tier: s.snapshot.tier };
+  }
+  if (checked.status === 'EXPIRED') {
+    s.sessions.mobile = null;
+    return { status: 'otp_expired' };
+  }
+  session.triesLeft -= 1;
+  if (session.triesLeft > 0) return { status: 'invalid_otp', attemptsLeft: session.triesLeft };
+  s.sessions.mobile = null;
+  return attemptsExceeded(s);
+}
+
+async function sendAadhaarOtpStep(s: KycCase, aadhaar: SealedPii): Promise<OtpSent | ProviderUnavailable> {
+  try {
+    const sent = await requestAadhaarOtp({ userId: s.userId, aadhaar });
+    s.snapshot = sent.snapshot;
+    s.sessions.aadhaar = {
+      requestId: sent.requestId,
+      expiresAt: sent.expiresAt,
+      triesLeft: s.settings!.otpMaxTries,
+      aadhaar,
+    };
+    return { status: 'otp_sent', expiresAt: sent.expiresAt };
+  } catch (err) {
+    return unavailableOrRethrow(err);
+  }
+}
+
+async function checkAadhaarOtpStep(s: KycCase, otp: string): Promise<OtpVerdict> {
+  const session = s.sessions.aadhaar!;
+  let checked;
+  try {
+    checked = await verifyAadhaarOtp({ userId: s.userId, ...session, otp });
+  } catch (err) {
+    return unavailableOrRethrow(err);
+  }
+  s.snapshot = checked.snapshot;
+  switch (checked.status) {
+    case 'VERIFIED':
+      s.sessions.aadhaar = null;
+      return { status: 'verified', tier: s.snapshot.tier };
+    case 'ALREADY_USED':
+      s.sessions.aadhaar = null;
+      return { status: 'rejected', reason: 'AADHAAR_ALREADY_USED' };
+    case 'EXPIRED':
+      s.sessions.aadhaar = null;
+      return { status: 'otp_expired' };
+    case 'INVALID_OTP':
+      session.triesLeft -= 1;
+      if (session.triesLeft > 0) return { status: 'invalid_otp', attemptsLeft: session.triesLeft };
+      s.sessions.aadhaar = null;
+      return attemptsExceeded(s);
+    case 'ATTEMPTS_EXCEEDED':
+      s.sessions.aadhaar = null;
+      return attemptsExceeded(s);
+  }
+}
+
+/** The session's last try was wrong: it is closed, and a new OTP must be requested. */
+async function attemptsExceeded(s: KycCase): Promise<OtpVerdict> {
+  s.snapshot = await rejectKyc({ userId: s.userId, reason: 'OTP_ATTEMPTS_EXCEEDED' });
+  return { status: 'attempts_exceeded', attemptsLeft: 0 };
+}
+
+async function submitPanStep(s: KycCase, pan: SealedPii, name: string): Promise<PanSubmitted> {
+  try {
+    const submitted = await submitPan({ userId: s.userId, pan, name, clientRef: `kyc_${uuid4()}` });
+    s.snapshot = submitted.snapshot;
+    return { status: 'pan_pending' };
+  } catch (err) {
+    return unavailableOrRethrow(err);
+  }
+}
+
+/** Waits for the PAN verdict: the webhook's signal, or a status poll when it does not come. */
+async function settlePan(
+  s: KycCase,
+  requestId: string,
+  { panPollSeconds, panMaxWaitSeconds }: KycWorkflowSettings,
+): Promise<void> {
+  let waited = 0;
+  let verdict: PanResult | undefined;
+  while (!verdict) {
+    if (await condition(() => s.panResults.has(requestId), `${panPollSeconds} seconds`)) {
+      verdict = s.panResults.get(requestId)!;
+      break;
+    }
+    waited += panPollSeconds;
+    try {
+      const polled = await panStatus({ requestId });
+      if (polled.status !== 'PENDING') verdict = { requestId, status: polled.status, reason: polled.reason };
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+    }
+    if (!verdict && waited >= panMaxWaitSeconds) {
+      verdict = { requestId, status: 'REJECTED', reason: 'PROVIDER_NO_ANSWER' };
+    }
+  }
+  const outcome = verdict;
+  await exclusively(s, () => recordPanOutcome({ userId: s.userId, ...outcome }));
+  if (s.snapshot.status === 'verified') s.cycleCompleted = true;
+}
+
+function markReKyc(s: KycCase, t: ReKycTrigger): Promise<void> {
+  return exclusively(s, () => markReKycRequired({ userId: s.userId, ...t }));
 }
