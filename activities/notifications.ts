@@ -1,43 +1,43 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Db } from '../src/db/knex';
+import { queueAlerts } from '../src/events/alerts';
 import type { EmailSender } from '../src/notify/email';
 import type { SmsSender } from '../src/notify/sms';
 
 export interface NotificationDeps {
   sms: SmsSender;
   email: EmailSender;
-  /** To start notification workflows from money workflows' activities. */
-  temporal: Client;
-  taskQueue: string;
+  db: Db;
 }
 
 export type Notification =
   { channel: 'sms'; to: string; body: string } | { channel: 'email'; to: string; subject: string; body: string };
 
-export function createNotificationActivities({ sms, email, temporal, taskQueue }: NotificationDeps) {
+export function createNotificationActivities({ sms, email, db }: NotificationDeps) {
   return {
+    /** The one activity of notificationWorkflow, which runs on only for runs started before the alert queue. */
     async sendNotification(n: Notification): Promise<string> {
       if (n.channel === 'sms') return (await sms.send(n.to, n.body)).sid;
       return (await email.send(n.to, n.subject, n.body)).messageId;
     },
 
     /**
-     * Hands each message to its own notificationWorkflow (which retries delivery for a day) and
-     * returns at once. Started from an activity rather than as child workflows: the money
-     * workflow's history grows by one event instead of a child start round trip per message,
-     * and nothing about a message can hold it up. Ids make a replayed start a no-op.
+     * Queues operations alerts (a gateway refund due, a failed reconciliation) for the event
+     * dispatcher's alert sender, which retries them for a day; returns at once. Keys make a
+     * replayed call a no-op. (It started one notificationWorkflow per message before; the name
+     * stays, as recorded histories call it by it.)
      */
     async startNotifications(input: { idPrefix: string; messages: Notification[] }): Promise<void> {
-      for (const n of input.messages) {
-        try {
-          await temporal.workflow.start('notificationWorkflow', {
-            workflowId: `${input.idPrefix}-${n.channel}`,
-            taskQueue,
-            args: [n],
-          });
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        }
-      }
+      await queueAlerts(
+        db,
+        input.messages.map((n) => ({
+          key: input.idPrefix,
+          channel: n.channel,
+          userId: null,
+          recipient: n.to,
+          body: n.body,
+          ...(n.channel === 'email' ? { subject: n.subject } : {}),
+        })),
+      );
     },
   };
 }

@@ -171,7 +171,7 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
     });
     setStatus('failed');
   }
-  await notify(input, state);
+  await notifyOldRuns(input, state);
   // Answers that came after the outcome (success then reversed, during settlement or just
   // before closing) are acted on here. Checked right before returning, in the same workflow
   // task: one that arrives later fails the completion and is handled on the next task; once
@@ -219,7 +219,7 @@ async function actOnLaterAnswer(input: RechargeWorkflowInput, state: RechargeSta
     if (refund.reversed) {
       state.status = 'reversed';
       upsertSearchAttributes([{ key: searchAttributes.rechargeStatus, value: 'reversed' }]);
-      await notify(input, state);
+      await notifyOldRuns(input, state);
     }
   } else if (state.status === 'failed' && r.status === 'success') {
     await noteRecharge({
@@ -316,6 +316,15 @@ function resolved(r: Resolution): Outcome {
   return r.outcome === 'success'
     ? { kind: 'success', operatorRef: r.operatorRef ?? null, note }
     : { kind: 'failed', code: 'RESOLVED_FAILED', reason: r.note, note };
+}
+
+/**
+ * Runs from this patch on start no notification: the event dispatcher alerts on the status change
+ * the settlement recorded (docs/ARCHITECTURE.md "Events"). Older runs started one
+ * notificationWorkflow per message here.
+ */
+async function notifyOldRuns(input: RechargeWorkflowInput, state: RechargeState): Promise<void> {
+  if (!patched('alerts-from-events')) await notify(input, state);
 }
 
 /** SMS and email in their own workflows: an outage there never holds up money. */

@@ -14,6 +14,8 @@ import { Ledger } from '../ledger';
 import { createGatewayClient } from '../topups/gateway-client';
 import { TopupStore } from '../topups/store';
 import type { Logger } from '../logger';
+import { AlertConsumer } from '../events/alerts';
+import { ensureEventDispatcher } from '../events/dispatcher';
 import { createEmailSender } from '../notify/email';
 import { createSmsSender } from '../notify/sms';
 import { ensureReconciliationSchedule } from '../ops/reconciliation';
@@ -76,7 +78,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
         sms,
         email,
         temporal,
-        taskQueue: config.temporal.taskQueue,
+        eventConsumers: [new AlertConsumer(db, { sms, email })],
         ledger,
         topups: new TopupStore(db),
         gateway,
@@ -107,6 +109,10 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     // Money workflows do not depend on it: run on, loudly (`npm run ops -- schedule ensure` retries).
     log.error({ err }, 'could not create or update the reconciliation schedule');
   }
+  // Money never waits for alerts: without the dispatcher, events wait in the feed for the next worker.
+  await ensureEventDispatcher(temporal, config.temporal.taskQueue).catch((err: unknown) =>
+    log.error({ err }, 'could not start the event dispatcher'),
+  );
   log.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
   return {
     worker,
