@@ -77,6 +77,8 @@ const envSchema = z.object({
     .default('5,10,30,60,120')
     .transform((s) => s.split(',').map(Number)),
   RECHARGE_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().min(0).default(120),
+  RECHARGE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(500),
+  RECHARGE_MAX_IN_FLIGHT_PER_USER: z.coerce.number().int().min(1).default(50),
   TOPUP_APPROVAL_TTL_SECONDS: z.coerce
     .number()
     .int()
@@ -448,6 +450,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       maxPendingSeconds: e.RECHARGE_MAX_PENDING_SECONDS,
       pollScheduleSeconds: e.RECHARGE_POLL_SCHEDULE_SECONDS,
       duplicateWindowSeconds: e.RECHARGE_DUPLICATE_WINDOW_SECONDS,
+      /** Admission control (src/recharges/admission.ts): recharges in flight, platform-wide and per user. */
+      maxInFlight: e.RECHARGE_MAX_IN_FLIGHT,
+      maxInFlightPerUser: e.RECHARGE_MAX_IN_FLIGHT_PER_USER,
     },
     topups: {
       approvalTtlSeconds: e.TOPUP_APPROVAL_TTL_SECONDS,

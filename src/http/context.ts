@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { OpsService } from '../ops/service';
 import type { RechargeProvider, ProviderExchange } from '../providers/recharge/types';
+import type { RechargeAdmission } from '../recharges/admission';
 import type { RechargeService } from '../recharges/service';
 import type { TopupService } from '../topups/service';
 import type { UserService } from '../users/service';
@@ -26,6 +27,7 @@ export interface AppDeps {
   kyc: KycService;
   auth: AuthServices;
   recharges: RechargeService;
+  admission: RechargeAdmission;
   ops: OpsService;
   audit: AuditService;
   /** For /readyz: each resolves once its dependency answers. */

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { RECHARGE_CLEARING_ACCOUNT } from '../recharges/accounts';
+import { RechargeAdmission } from '../recharges/admission';
 import { AuditService } from '../audit/service';
 import type { Config } from '../config';
 import { IdempotencyStore } from '../db/idempotency';
@@ -54,6 +55,7 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
     kyc: new KycService(config, temporal, new KycStore(db), users, piiVaultFromConfig(config.pii)),
     auth: createAuthServices(config, db, createSmsSender(config.notify.twilio), log),
     recharges,
+    admission: new RechargeAdmission(db, config.recharges),
     ops: new OpsService({ config, db, ledger, temporal, recharges, topups, exchanges: providers.exchanges, log }),
     audit: new AuditService(db),
     readiness: {

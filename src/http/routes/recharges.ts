@@ -96,6 +96,7 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
       const caller = callerOf(res);
       requireMoneyMover(caller);
       const recharge = await deps.recharges.validate(caller, body);
+      await deps.admission.admit(caller, req.header('idempotency-key'), res);
       await requireStepUp(deps, caller, req, body.amount);
       await respondIdempotently(deps.idempotency, `recharge:${caller.id}`, req, res, async (key) => {
         const r = await deps.recharges.create(caller, recharge, key, query.waitMs);
