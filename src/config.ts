@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -15,6 +16,34 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+const proxyRanges = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isAddressOrSubnet = (s: string) => {
+  const [address = '', bits, ...rest] = s.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
+
+/**
+ * Express's `trust proxy`: which proxies may name the client in X-Forwarded-For. Unset or `false`:
+ * none (the connecting address is the client); a number: that many hops; else addresses, subnets
+ * and loopback/linklocal/uniquelocal. `true` (anyone) is refused: a client could pick its address.
+ */
+const trustProxy = optionalString.transform((v, ctx): false | number | string[] => {
+  if (v === undefined || v === 'false') return false;
+  if (/^[0-9]{1,2}$/.test(v)) return Number(v);
+  const entries = v.split(',').map((s) => s.trim());
+  const bad = entries.filter((s) => !proxyRanges.has(s) && !isAddressOrSubnet(s));
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a hop count, an address, a subnet or loopback/linklocal/uniquelocal: ${bad.join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -43,6 +72,7 @@ const envSchema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
   API_PUBLIC_URL: optionalString.pipe(z.url().optional()),
+  TRUST_PROXY: trustProxy,
   TIJORI_ADMIN_API_KEY: optionalString.pipe(z.string().min(24).optional()),
   // The bootstrap admin signs in by SMS only once this sets its mobile (src/users/bootstrap.ts).
   TIJORI_ADMIN_MOBILE: optionalString.pipe(
@@ -432,6 +462,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       host: e.API_HOST,
       port: e.API_PORT,
       publicUrl: e.API_PUBLIC_URL ?? localUrl('127.0.0.1', e.API_PORT),
+      trustProxy: e.TRUST_PROXY,
       bootstrapAdminKey: e.TIJORI_ADMIN_API_KEY,
       bootstrapAdminMobile: e.TIJORI_ADMIN_MOBILE,
     },

@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { authenticate } from './auth';
 import type { AppDeps, RouteContext } from './context';
 import { errorHandler, notFoundHandler } from './errors';
 import { refuseUnstorableInput } from './input-guard';
 import { jsonReplacer } from './json';
-import { requestContext, securityHeaders } from './middleware';
+import { requestLogging, requestMetrics, securityHeaders } from './middleware';
 import { OpenApiRegistry } from './openapi';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
@@ -38,8 +38,11 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('json replacer', jsonReplacer);
-  app.use(requestContext(deps.log, deps.metrics));
-  app.use(securityHeaders());
+  // Behind a load balancer, req.ip (and so every per-IP limit) is the client it names, not itself.
+  app.set('trust proxy', deps.config.api.trustProxy);
+  app.use(requestLogging(deps.log));
+  app.use(requestMetrics(deps.metrics));
+  app.use(securityHeaders(deps.config.api.publicUrl));
   // Webhook and callback signatures are over the exact bytes received.
   const keepRawBody = (req: IncomingMessage & { rawBody?: Buffer }, _res: unknown, buf: Buffer) => {
     req.rawBody = buf;
@@ -63,19 +66,11 @@ export function createApp(deps: AppDeps): Express {
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(document);
   });
-  const docsCsp: RequestHandler = (_req, res, next) => {
-    // swagger-ui needs inline scripts and styles; the rest of the API keeps the strict defaults.
-    res.setHeader(
-      'Content-Security-Policy',
-      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'",
-    );
-    next();
-  };
-  app.use('/docs', docsCsp, swaggerUi.serve, swaggerUi.setup(document));
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
 
   app.use(publicRouter);
   app.use(router);
   app.use(notFoundHandler());
-  app.use(errorHandler(deps.log, [contractErrorOf]));
+  app.use(errorHandler([contractErrorOf]));
   return app;
 }

@@ -1,7 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { AppError, errorTable, type ErrorCode } from '../errors';
-import type { Logger } from '../logger';
 
 export function errorBody(code: ErrorCode, message: string, details?: unknown) {
   return { error: { code, message, ...(details === undefined ? {} : { details }) } };
@@ -22,13 +21,12 @@ export function notFoundHandler(): RequestHandler {
   };
 }
 
-export function errorHandler(log: Logger, mappers: DomainErrorMapper[] = []): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
+/** A 5xx leaves its error on `res.err`, for the request's log line (requestLogging). */
+export function errorHandler(mappers: DomainErrorMapper[] = []): ErrorRequestHandler {
+  return (err: unknown, _req, res, _next) => {
     const mapped = toApiError(err, mappers);
     const { status } = errorTable[mapped.code];
-    if (status >= 500) {
-      log.error({ err, requestId: res.locals.requestId, path: req.path }, 'request failed');
-    }
+    if (status >= 500) res.err = err instanceof Error ? err : new Error(String(err));
     if (res.headersSent) return;
     res.status(status).json(errorBody(mapped.code, mapped.message, mapped.details));
   };

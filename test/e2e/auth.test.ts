@@ -220,7 +220,7 @@ describe('portal sign-in: OTP, sessions, refresh rotation', () => {
 
   test('security headers include a strict CSP on API answers', async () => {
     const res = await fetch(`${stack.api.url}/healthz`);
-    assert.equal(res.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'");
+    assert.equal(res.headers.get('content-security-policy'), "default-src 'none';frame-ancestors 'none'");
     assert.equal(res.headers.get('cache-control'), 'no-store');
     assert.match(res.headers.get('strict-transport-security') ?? '', /max-age=\d+/);
   });
