@@ -18,7 +18,7 @@
  * failure also retries the whole batch; the re-read in step 2 then sees the winner.
  */
 import type { Knex } from 'knex';
-import { applyRequests, type AccountState, type EngineContext, type NormalizedInput } from './engine';
+import { applyRequests, type AccountState, type BatchOutput, type EngineContext, type NormalizedInput } from './engine';
 import { LedgerError } from './errors';
 import { batchHashSql, ENTRY_CONTENT_SQL, TRANSFER_CONTENT_SQL } from './hash-chain';
 import {
@@ -32,6 +32,7 @@ import {
   toBig,
   withConnection,
   type PgConn,
+  type QueryResult,
 } from './store';
 import type { Transfer, TransferResult } from './types';
 
@@ -202,8 +203,41 @@ async function runOnce(
     values: [refs.stateIds, refs.pendingArray, refs.reversalArray],
   });
   tick('readState');
+  const accountIds = loadTransfers(ctx, st.rows, refs);
+  const acc = await conn.query({
+    name: 'ledger_accounts',
+    text: SQL_ACCOUNTS,
+    values: [safeTextArray([...accountIds])],
+  });
+  tick('readAccounts');
+  loadAccounts(ctx, acc.rows);
+  tick('accountsToMemory');
+
+  const out = applyRequests(ctx, requests);
+  tick('validate');
+  if (out.transfers.length === 0) {
+    await conn.query('rollback');
+    return out.results;
+  }
+
+  const values = writeParameters(out, ctx, toBig(head.last_seq), head.last_hash as string, nowMs);
+  tick('serialize');
+  const w = await conn.query({ name: 'ledger_write', text: SQL_WRITE, values });
+  tick('write');
+  if (w.rowCount !== 1) throw new AccountsChanged();
+  await conn.query('commit');
+  tick('commit');
+  if (stats) stats.transfersWritten = out.transfers.length;
+  return out.results;
+}
+
+/**
+ * Puts the transfers read into the context (the batch's ids, referenced holds and their
+ * resolutions, reversals) and returns the accounts to read: the batch's and its holds'.
+ */
+function loadTransfers(ctx: EngineContext, rows: QueryResult['rows'], refs: Refs): Set<string> {
   const accountIds = new Set(refs.accountIds);
-  for (const r of st.rows) {
+  for (const r of rows) {
     const tr: Transfer = rowToTransfer(r);
     ctx.transfers.set(tr.id, tr);
     if (tr.pendingId) ctx.resolutions.set(tr.pendingId, tr);
@@ -213,13 +247,11 @@ async function runOnce(
       accountIds.add(tr.creditAccountId);
     }
   }
-  const acc = await conn.query({
-    name: 'ledger_accounts',
-    text: SQL_ACCOUNTS,
-    values: [safeTextArray([...accountIds])],
-  });
-  tick('readAccounts');
-  for (const r of acc.rows) {
+  return accountIds;
+}
+
+function loadAccounts(ctx: EngineContext, rows: QueryResult['rows']): void {
+  for (const r of rows) {
     const s: AccountState = {
       id: r.id as string,
       normalSide: r.normal_side as 'debit' | 'credit',
@@ -233,16 +265,15 @@ async function runOnce(
     };
     ctx.accounts.set(s.id, s);
   }
-  tick('accountsToMemory');
+}
 
-  const out = applyRequests(ctx, requests);
-  tick('validate');
-  if (out.transfers.length === 0) {
-    await conn.query('rollback');
-    return out.results;
-  }
-
-  let seq = toBig(head.last_seq);
+/**
+ * SQL_WRITE's parameters: the new transfers, their entries numbered on from the chain head's
+ * last seq, the chain head's hash, and the touched accounts' new totals with the cap and flags
+ * they were validated against.
+ */
+function writeParameters(out: BatchOutput, ctx: EngineContext, lastSeq: bigint, lastHash: string, nowMs: number) {
+  let seq = lastSeq;
   const ts = out.transfers;
   const es = out.entries;
   const n = es.length;
@@ -251,7 +282,7 @@ async function runOnce(
   const accs = [...out.touched].map((id) => ctx.accounts.get(id)!);
   // Array parameters are sent as PostgreSQL array literals built here: ids, kinds and types
   // are pattern-validated (no quotes or backslashes), free text is escaped.
-  const values = [
+  return [
     safeTextArray(ts.map((x) => x.id)),
     safeTextArray(ts.map((x) => storedTransferType(x.type))),
     safeTextArray(ts.map((x) => x.debitAccountId)),
@@ -273,7 +304,7 @@ async function runOnce(
     numArray(es.map((e) => e.pendingDelta)),
     numArray(es.map((e) => e.balanceAfter)),
     numArray(es.map((e) => e.heldAfter)),
-    head.last_hash as string,
+    lastHash,
     seq.toString(),
     safeTextArray(accs.map((a) => a.id)),
     numArray(accs.map((a) => a.debitsPosted)),
@@ -290,12 +321,4 @@ async function runOnce(
     numArray(ts.map((x) => x.requestedAmount)),
     numArray(es.map((e) => e.cap)),
   ];
-  tick('serialize');
-  const w = await conn.query({ name: 'ledger_write', text: SQL_WRITE, values });
-  tick('write');
-  if (w.rowCount !== 1) throw new AccountsChanged();
-  await conn.query('commit');
-  tick('commit');
-  if (stats) stats.transfersWritten = ts.length;
-  return out.results;
 }

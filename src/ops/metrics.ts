@@ -74,9 +74,17 @@ async function snapshot(db: Db, clearingAccountId: string): Promise<Snapshot> {
 
 /** Registers the operations gauges on `registry`; `clearingAccountId` is where recharge holds sit. */
 export function registerOpsMetrics(registry: client.Registry, db: Db, clearingAccountId: string, log: Logger): void {
-  // Every gauge's collect() asks for the snapshot; one scrape runs the queries once.
+  const gauge = gaugeFactory(registry, sharedSnapshot(db, clearingAccountId, log));
+  rechargeGauges(gauge);
+  providerGauges(gauge);
+  holdGauges(gauge);
+  reconciliationGauges(gauge);
+}
+
+/** Every gauge's collect() asks for the snapshot; one scrape runs the queries once. */
+function sharedSnapshot(db: Db, clearingAccountId: string, log: Logger): () => Promise<Snapshot | undefined> {
   let pending: Promise<Snapshot | undefined> | undefined;
-  const current = (): Promise<Snapshot | undefined> => {
+  return () => {
     pending ??= snapshot(db, clearingAccountId)
       .catch((err: unknown) => {
         log.warn({ err }, 'metrics: could not read the operations gauges');
@@ -85,13 +93,19 @@ export function registerOpsMetrics(registry: client.Registry, db: Db, clearingAc
       .finally(() => setTimeout(() => (pending = undefined), 1000).unref());
     return pending;
   };
-  const gauge = <L extends string>(
-    name: string,
-    help: string,
-    labelNames: readonly L[],
-    fill: (g: client.Gauge<L>, s: Snapshot) => void,
-  ) =>
-    new client.Gauge<L>({
+}
+
+type DefineGauge = <L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  fill: (g: client.Gauge<L>, s: Snapshot) => void,
+) => void;
+
+/** A gauge on `registry` filled from the current snapshot at each scrape (left empty when it could not be read). */
+function gaugeFactory(registry: client.Registry, current: () => Promise<Snapshot | undefined>): DefineGauge {
+  return (name, help, labelNames, fill) => {
+    new client.Gauge({
       name,
       help,
       labelNames,
@@ -102,8 +116,12 @@ export function registerOpsMetrics(registry: client.Registry, db: Db, clearingAc
         if (s) fill(this, s);
       },
     });
-  const provider = (p: string | null) => p ?? 'none';
+  };
+}
 
+const provider = (p: string | null) => p ?? 'none';
+
+function rechargeGauges(gauge: DefineGauge): void {
   gauge('tijori_recharges_open', 'Recharges not yet final, by status and provider', ['status', 'provider'], (g, s) => {
     for (const r of s.open) g.set({ status: r.status, provider: provider(r.provider) }, r.n);
   });
@@ -115,6 +133,9 @@ export function registerOpsMetrics(registry: client.Registry, db: Db, clearingAc
       for (const r of s.recent) g.set({ status: r.status, provider: provider(r.provider) }, r.n);
     },
   );
+}
+
+function providerGauges(gauge: DefineGauge): void {
   gauge(
     'tijori_provider_calls_recent',
     `Calls to recharge providers in the last ${RECENT_MINUTES} minutes`,
@@ -161,6 +182,9 @@ export function registerOpsMetrics(registry: client.Registry, db: Db, clearingAc
       for (const b of s.breakers) g.set({ provider: b.provider }, b.consecutive_failures);
     },
   );
+}
+
+function holdGauges(gauge: DefineGauge): void {
   gauge(
     'tijori_holds_outstanding',
     'Recharges holding wallet money (processing, pending, manual review)',
@@ -172,6 +196,9 @@ export function registerOpsMetrics(registry: client.Registry, db: Db, clearingAc
   gauge('tijori_holds_outstanding_paise', 'Paise held by outstanding recharge holds (ledger)', [], (g, s) => {
     g.set(Number(s.heldPaise));
   });
+}
+
+function reconciliationGauges(gauge: DefineGauge): void {
   gauge(
     'tijori_reconciliation_ok',
     'Whether the latest reconciliation run found the books right (1) or not (0)',

@@ -105,6 +105,44 @@ interface OpenRow {
   operator: string | null;
 }
 
+/** The stuck items found so far, by id: each is made at its first reason. */
+class Findings {
+  readonly items = new Map<string, StuckItem>();
+
+  constructor(
+    private readonly now: Date,
+    private readonly config: Config,
+  ) {}
+
+  ageOf(at: Date): number {
+    return (this.now.getTime() - at.getTime()) / 1000;
+  }
+
+  of(r: OpenRow): StuckItem {
+    let item = this.items.get(r.id);
+    if (!item) {
+      item = {
+        kind: r.kind,
+        id: r.id,
+        userId: r.user_id,
+        status: r.status,
+        amount: r.amount,
+        heldAmount: r.held ?? 0n,
+        createdAt: r.created_at,
+        ageSeconds: Math.max(0, Math.round(this.ageOf(r.created_at))),
+        reasons: [],
+        workflowId: r.workflow_id,
+        workflowStatus: null,
+        temporalUrl: temporalUrl(this.config.temporal, r.workflow_id),
+        provider: r.provider,
+        operator: r.operator,
+      };
+      this.items.set(r.id, item);
+    }
+    return item;
+  }
+}
+
 /**
  * The stuck list: recharges and top-ups that need a person, oldest first. The database says which
  * are in manual review, waiting too long or holding money too long; Temporal says whose workflow
@@ -122,86 +160,69 @@ export class StuckFinder {
   async find(): Promise<StuckReport> {
     const now = new Date();
     const rows = await this.openRows();
-    const items = new Map<string, StuckItem>();
-    const itemOf = (r: OpenRow): StuckItem => {
-      let item = items.get(r.id);
-      if (!item) {
-        item = {
-          kind: r.kind,
-          id: r.id,
-          userId: r.user_id,
-          status: r.status,
-          amount: r.amount,
-          heldAmount: r.held ?? 0n,
-          createdAt: r.created_at,
-          ageSeconds: Math.max(0, Math.round((now.getTime() - r.created_at.getTime()) / 1000)),
-          reasons: [],
-          workflowId: r.workflow_id,
-          workflowStatus: null,
-          temporalUrl: temporalUrl(this.config.temporal, r.workflow_id),
-          provider: r.provider,
-          operator: r.operator,
-        };
-        items.set(r.id, item);
-      }
-      return item;
-    };
-    const ageOf = (at: Date) => (now.getTime() - at.getTime()) / 1000;
-    const holdAllowance = this.config.recharges.maxPendingSeconds + HOLD_SLACK_SECONDS;
-
-    for (const r of rows) {
-      const limit = r.kind === 'recharge' ? this.config.ops.stuckAfterSeconds : this.config.ops.stuckTopupAfterSeconds;
-      if (r.status === 'manual_review') {
-        itemOf(r).reasons.push({ code: 'manual_review', detail: 'no final answer from the provider: resolve it' });
-      } else if (ageOf(r.created_at) > limit) {
-        itemOf(r).reasons.push({ code: 'pending_too_long', detail: `${r.status} for over ${limit} s` });
-      }
-      if (r.status !== 'manual_review' && r.hold_at && ageOf(r.hold_at) > holdAllowance) {
-        itemOf(r).reasons.push({
-          code: 'hold_overdue',
-          detail: `${r.held} paise held for ${Math.round(ageOf(r.hold_at))} s; a recharge should settle within ${holdAllowance} s`,
-        });
-      }
-    }
-
+    const found = new Findings(now, this.config);
+    this.addRowReasons(rows, found);
     const described = rows.slice(0, this.config.ops.describeLimit);
-    await inBatches(described, 16, async (r) => {
-      const found = await this.describe(r.workflow_id);
-      if (found.status === 'missing') {
-        // A top-up's row is written just before its workflow starts.
-        if (ageOf(r.created_at) > MISSING_GRACE_SECONDS) {
-          itemOf(r).reasons.push({ code: 'workflow_missing', detail: 'Temporal has no workflow with this id' });
-        }
-        return;
-      }
-      const trouble =
-        found.status === 'RUNNING'
-          ? runningTrouble(found.description)
-          : [
-              {
-                code: 'workflow_closed' as const,
-                detail: `workflow ${found.closedAs.toLowerCase()} while the ${r.kind} is still ${r.status}${r.held ? ` with ${r.held} paise held` : ''}: ${found.failure ?? 'no failure message'}`,
-              },
-            ];
-      if (trouble.length || items.has(r.id)) {
-        const item = itemOf(r);
-        item.workflowStatus = found.status === 'RUNNING' ? 'RUNNING' : found.closedAs;
-        item.reasons.push(...trouble);
-      }
-    });
-
-    for (const item of await this.failedReversals(now)) items.set(item.id, item);
+    await this.addWorkflowReasons(described, found);
+    for (const item of await this.failedReversals(now)) found.items.set(item.id, item);
 
     const latest = await this.reconciliations.latest();
     return {
       checkedAt: now,
-      items: [...items.values()].sort(
+      items: [...found.items.values()].sort(
         (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id),
       ),
       undescribed: rows.length - described.length,
       reconciliation: latest && !latest.ok ? latest : null,
       dues: await outstandingDues(this.db),
     };
+  }
+
+  /** What the rows say: in manual review, waiting too long, holding money too long. */
+  private addRowReasons(rows: OpenRow[], found: Findings): void {
+    const holdAllowance = this.config.recharges.maxPendingSeconds + HOLD_SLACK_SECONDS;
+    for (const r of rows) {
+      const limit = r.kind === 'recharge' ? this.config.ops.stuckAfterSeconds : this.config.ops.stuckTopupAfterSeconds;
+      if (r.status === 'manual_review') {
+        found.of(r).reasons.push({ code: 'manual_review', detail: 'no final answer from the provider: resolve it' });
+      } else if (found.ageOf(r.created_at) > limit) {
+        found.of(r).reasons.push({ code: 'pending_too_long', detail: `${r.status} for over ${limit} s` });
+      }
+      if (r.status !== 'manual_review' && r.hold_at && found.ageOf(r.hold_at) > holdAllowance) {
+        found.of(r).reasons.push({
+          code: 'hold_overdue',
+          detail: `${r.held} paise held for ${Math.round(found.ageOf(r.hold_at))} s; a recharge should settle within ${holdAllowance} s`,
+        });
+      }
+    }
+  }
+
+  /** What Temporal says: a workflow missing, failing, or ended while its money is still open. */
+  private async addWorkflowReasons(rows: OpenRow[], found: Findings): Promise<void> {
+    await inBatches(rows, 16, async (r) => {
+      const wf = await this.describe(r.workflow_id);
+      if (wf.status === 'missing') {
+        // A top-up's row is written just before its workflow starts.
+        if (found.ageOf(r.created_at) > MISSING_GRACE_SECONDS) {
+          found.of(r).reasons.push({ code: 'workflow_missing', detail: 'Temporal has no workflow with this id' });
+        }
+        return;
+      }
+      const trouble =
+        wf.status === 'RUNNING'
+          ? runningTrouble(wf.description)
+          : [
+              {
+                code: 'workflow_closed' as const,
+                detail: `workflow ${wf.closedAs.toLowerCase()} while the ${r.kind} is still ${r.status}${r.held ? ` with ${r.held} paise held` : ''}: ${wf.failure ?? 'no failure message'}`,
+              },
+            ];
+      if (trouble.length || found.items.has(r.id)) {
+        const item = found.of(r);
+        item.workflowStatus = wf.status === 'RUNNING' ? 'RUNNING' : wf.closedAs;
+        item.reasons.push(...trouble);
+      }
+    });
   }
 
   /** Open recharges (with what their hold still holds) and open top-ups, oldest first. */
