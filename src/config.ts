@@ -179,6 +179,17 @@ const envSchema = z.object({
   SMTP_PASSWORD: optionalString,
   MAIL_FROM: optionalString,
   OPS_ALERT_EMAIL: optionalString,
+  // Webhooks to API clients (src/webhooks): POST timeout, retry backoff, when a failing endpoint
+  // is disabled and when one delivery is given up.
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5000),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(10_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).default(3_600_000),
+  WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().int().min(1).default(86_400),
+  WEBHOOK_GIVE_UP_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(3 * 86_400),
   // Operations (src/ops, docs/RUNBOOK.md): when an open recharge or top-up counts as stuck, how
   // many open workflows one stuck scan describes, and the reconciliation schedule's interval.
   OPS_STUCK_AFTER_SECONDS: z.coerce
@@ -492,6 +503,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     kyc: kycConfig(e, d),
     pii: piiConfig(e),
     notify: notifyConfig(e, d, production),
+    webhooks: {
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+      disableAfterSeconds: e.WEBHOOK_DISABLE_AFTER_SECONDS,
+      giveUpAfterSeconds: e.WEBHOOK_GIVE_UP_AFTER_SECONDS,
+    },
     ops: {
       stuckAfterSeconds: e.OPS_STUCK_AFTER_SECONDS,
       stuckTopupAfterSeconds: e.OPS_STUCK_TOPUP_AFTER_SECONDS,

@@ -17,6 +17,7 @@ import { rechargeRoutes } from './routes/recharges';
 import { topupRoutes } from './routes/topups';
 import { userRoutes } from './routes/users';
 import { walletRoutes } from './routes/wallets';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import { contractErrorOf } from '../errors';
 
 export type RouteModule = (ctx: RouteContext) => void;
@@ -31,6 +32,7 @@ const routeModules: RouteModule[] = [
   auditRoutes,
   kycRoutes,
   opsRoutes,
+  webhookEndpointRoutes,
 ];
 
 /** Builds the Express app from its dependencies; listening is the caller's business. */

@@ -13,6 +13,7 @@ import type { RechargeService } from '../recharges/service';
 import type { TopupService } from '../topups/service';
 import type { UserService } from '../users/service';
 import type { WalletService } from '../wallets/service';
+import type { WebhookService } from '../webhooks/service';
 import type { OpenApiRegistry } from './openapi';
 
 /** Everything the HTTP layer needs, built by a composition root (src/run/api.ts). */
@@ -29,6 +30,7 @@ export interface AppDeps {
   recharges: RechargeService;
   admission: RechargeAdmission;
   ops: OpsService;
+  webhooks: WebhookService;
   audit: AuditService;
   /** For /readyz: each resolves once its dependency answers. */
   readiness: { database(): Promise<void>; temporal(): Promise<void> };

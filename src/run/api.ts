@@ -24,6 +24,7 @@ import { TopupService } from '../topups/service';
 import { TopupStore } from '../topups/store';
 import { UserService } from '../users/service';
 import { WalletService } from '../wallets/service';
+import { WebhookService } from '../webhooks/service';
 import { capFor } from '../kyc/caps';
 
 export interface RunningApi {
@@ -56,6 +57,11 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
     auth: createAuthServices(config, db, createSmsSender(config.notify.twilio), log),
     recharges,
     admission: new RechargeAdmission(db, config.recharges),
+    webhooks: new WebhookService({
+      db,
+      vault: piiVaultFromConfig(config.pii),
+      policy: { production: config.env === 'production' },
+    }),
     ops: new OpsService({ config, db, ledger, temporal, recharges, topups, exchanges: providers.exchanges, log }),
     audit: new AuditService(db),
     readiness: {

@@ -20,6 +20,7 @@ import { createEmailSender } from '../notify/email';
 import { createSmsSender } from '../notify/sms';
 import { ensureReconciliationSchedule } from '../ops/reconciliation';
 import { piiVaultFromConfig } from '../security/pii';
+import { createWebhookConsumer } from '../webhooks/consumer';
 import { connectClient, connectWorkerConnection } from '../temporal/connection';
 import { installTemporalRuntime } from '../temporal/runtime';
 
@@ -78,7 +79,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
         sms,
         email,
         temporal,
-        eventConsumers: [new AlertConsumer(db, { sms, email })],
+        eventConsumers: [new AlertConsumer(db, { sms, email }), createWebhookConsumer(config, { db, sms, email, log })],
         ledger,
         topups: new TopupStore(db),
         gateway,

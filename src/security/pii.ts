@@ -13,7 +13,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
  * changes every hash, so it needs a re-hash of the stored values (decrypt, hash again).
  */
 
-export type PiiField = 'aadhaar' | 'pan';
+export type PiiField = 'aadhaar' | 'pan' | 'webhook_secret';
 
 export interface PiiKeyring {
   /** Key id → 32-byte AES key. */
