@@ -8,6 +8,7 @@ import { refuseUnstorableInput } from './input-guard';
 import { jsonReplacer } from './json';
 import { requestLogging, requestMetrics, securityHeaders } from './middleware';
 import { OpenApiRegistry } from './openapi';
+import { alertRoutes } from './routes/alerts';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
 import { healthRoutes } from './routes/health';
@@ -26,6 +27,7 @@ const routeModules: RouteModule[] = [
   healthRoutes,
   userRoutes,
   walletRoutes,
+  alertRoutes,
   topupRoutes,
   rechargeRoutes,
   authRoutes,

@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import type { AuditService } from '../audit/service';
 import type { AuthServices } from '../auth/services';
 import type { Config } from '../config';
+import type { AlertSettings } from '../events/settings';
 import type { IdempotencyStore } from '../db/idempotency';
 import type { KycService } from '../kyc/service';
 import type { Logger } from '../logger';
@@ -24,6 +25,7 @@ export interface AppDeps {
   idempotency: IdempotencyStore;
   users: UserService;
   wallets: WalletService;
+  alerts: AlertSettings;
   topups: TopupService;
   kyc: KycService;
   auth: AuthServices;

@@ -24,6 +24,7 @@ import { TopupService } from '../topups/service';
 import { TopupStore } from '../topups/store';
 import { UserService } from '../users/service';
 import { WalletService } from '../wallets/service';
+import { AlertSettings } from '../events/settings';
 import { WebhookService } from '../webhooks/service';
 import { capFor } from '../kyc/caps';
 
@@ -51,6 +52,7 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
     metrics,
     idempotency: new IdempotencyStore(db),
     users,
+    alerts: new AlertSettings(db),
     wallets: new WalletService(db, ledger, users),
     topups,
     kyc: new KycService(config, temporal, new KycStore(db), users, piiVaultFromConfig(config.pii)),
