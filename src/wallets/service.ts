@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../db/knex';
 import { AppError, notFound } from '../errors';
 import { assertKycAllowsSpend } from '../kyc/spend-guard';
-import { walletAccountId, type Ledger, type StatementQuery } from '../ledger';
+import { walletAccountId, type Ledger, type StatementItem, type StatementQuery } from '../ledger';
 import { isBelow } from '../users/hierarchy';
 import { findUser } from '../users/store';
 import type { Caller, User } from '../users/types';
@@ -68,6 +68,19 @@ export class WalletService {
     const user = await this.users.visible(caller, userId);
     if (user.role === 'support') throw notFound('Wallet');
     return this.ledger.statement(walletAccountId(user.id), q);
+  }
+
+  /**
+   * Every entry of the statement's range from `q.cursor` on, page after page (the scope is
+   * checked before the first): for a CSV of any length in constant memory.
+   */
+  async *statementItems(caller: Caller, userId: string, q: StatementQuery): AsyncGenerator<StatementItem> {
+    let page = await this.statement(caller, userId, { ...q, limit: 1000 });
+    for (;;) {
+      yield* page.items;
+      if (!page.nextCursor) return;
+      page = await this.ledger.statement(walletAccountId(userId), { ...q, cursor: page.nextCursor, limit: 1000 });
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { requireStepUp, stepUpHeaders } from '../../auth/step-up';
 import type { StatementItem } from '../../ledger';
+import { mapRows, streamCsv, wantsCsv } from '../../reports/csv';
 import { callerOf, requireMoneyMover } from '../auth';
 import type { RouteContext } from '../context';
 import { respondIdempotently } from '../idempotency';
@@ -33,15 +34,6 @@ function statementView(i: StatementItem) {
 }
 
 const csvColumns = ['transferId', 'at', 'kind', 'amount', 'direction', 'balanceAfter', 'reference'] as const;
-
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  // Quote, and defuse spreadsheet formulas in a field a user could influence.
-  const safe = /^[=+\-@\t\r]/.test(s) && Number.isNaN(Number(s)) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-const CSV_MAX_ROWS = 100_000;
 
 export function walletRoutes({ router, registry, deps }: RouteContext): void {
   const tags = ['wallets'];
@@ -80,20 +72,13 @@ export function walletRoutes({ router, registry, deps }: RouteContext): void {
     },
     async ({ params, query, req, res }) => {
       const caller = callerOf(res);
-      if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
-        const lines = [csvColumns.join(',')];
-        let cursor: string | null | undefined = query.cursor;
-        do {
-          const page = await deps.wallets.statement(caller, params.userId, { ...query, cursor, limit: 1000 });
-          for (const item of page.items) {
-            const v = statementView(item) as Record<string, unknown>;
-            lines.push(csvColumns.map((c) => csvCell(v[c])).join(','));
-          }
-          cursor = page.nextCursor;
-        } while (cursor && lines.length <= CSV_MAX_ROWS);
-        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-        res.setHeader('Content-Disposition', `attachment; filename="statement-${params.userId}.csv"`);
-        res.send(`${lines.join('\n')}\n`);
+      if (wantsCsv(req)) {
+        await streamCsv(
+          res,
+          `statement-${params.userId}.csv`,
+          csvColumns,
+          mapRows(deps.wallets.statementItems(caller, params.userId, query), statementView),
+        );
         return;
       }
       const page = await deps.wallets.statement(caller, params.userId, query);
