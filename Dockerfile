@@ -8,6 +8,7 @@ COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
 COPY migrations ./migrations
+COPY data ./data
 COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev
 
@@ -16,6 +17,8 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Reference data the catalogue migration loads (data/README.md).
+COPY --from=build /app/data ./data
 COPY package.json ./
 USER node
 CMD ["node", "dist/src/main-api.js"]

@@ -15,6 +15,9 @@ import { healthRoutes } from './routes/health';
 import { kycRoutes } from './routes/kyc';
 import { opsRoutes } from './routes/ops';
 import { rechargeRoutes } from './routes/recharges';
+import { operatorRoutes } from './routes/operators';
+import { planRoutes } from './routes/plans';
+import { configRoutes } from './routes/config';
 import { topupRoutes } from './routes/topups';
 import { userRoutes } from './routes/users';
 import { walletRoutes } from './routes/wallets';
@@ -30,6 +33,9 @@ const routeModules: RouteModule[] = [
   alertRoutes,
   topupRoutes,
   rechargeRoutes,
+  operatorRoutes,
+  planRoutes,
+  configRoutes,
   authRoutes,
   auditRoutes,
   kycRoutes,

@@ -1,6 +1,8 @@
 import type { Router } from 'express';
 import type { AuditService } from '../audit/service';
 import type { AuthServices } from '../auth/services';
+import type { ConfigService } from '../catalog/config-service';
+import type { CatalogService } from '../catalog/service';
 import type { Config } from '../config';
 import type { AlertSettings } from '../events/settings';
 import type { IdempotencyStore } from '../db/idempotency';
@@ -30,6 +32,8 @@ export interface AppDeps {
   kyc: KycService;
   auth: AuthServices;
   recharges: RechargeService;
+  catalog: CatalogService;
+  configuration: ConfigService;
   admission: RechargeAdmission;
   ops: OpsService;
   webhooks: WebhookService;

@@ -12,6 +12,7 @@ import type { ProviderResult } from '../providers/recharge/types';
 import { searchAttributes } from '../temporal/search-attributes';
 import type { UserService } from '../users/service';
 import type { Caller } from '../users/types';
+import type { OperatorLookup } from '../catalog/lookup';
 import { checkAgainstOperator } from './operators';
 import { finalRechargeStatuses, type RechargeStore } from './store';
 import type { rechargeWorkflow } from '../../workflows/recharge';
@@ -32,7 +33,8 @@ import {
 } from './workflow-api';
 
 export interface NewRecharge {
-  operator: string;
+  /** Absent for a prepaid number: the operator lookup decides. */
+  operator?: string;
   subscriber: string;
   amount: bigint;
   circle?: string;
@@ -43,7 +45,7 @@ const SCREENING_WAIT_MS = 15_000;
 
 declare const validated: unique symbol;
 /** A request that passed validate(): only such a request starts a recharge. */
-export type ValidRecharge = NewRecharge & { readonly [validated]: true };
+export type ValidRecharge = NewRecharge & { operator: string; readonly [validated]: true };
 
 const openStatuses: readonly RechargeStatus[] = ['received', 'processing', 'pending', 'manual_review'];
 
@@ -55,6 +57,7 @@ export class RechargeService {
     private readonly store: RechargeStore,
     private readonly users: UserService,
     private readonly log: Logger,
+    private readonly lookup?: Pick<OperatorLookup, 'lookup'>,
   ) {}
 
   private policy(): RechargePolicy {
@@ -69,9 +72,16 @@ export class RechargeService {
     if (caller.role === 'support' || caller.role === 'admin') {
       throw new AppError('FORBIDDEN', 'Recharges are made from a retailer or distributor wallet');
     }
-    const check = checkAgainstOperator(await this.store.operator(req.operator), req);
+    let { operator, circle } = req;
+    if (operator === undefined) {
+      const found = await this.lookup?.lookup(req.subscriber);
+      if (!found) throw new AppError('UNKNOWN_OPERATOR', 'No operator is known for this number: give operator');
+      operator = found.operator;
+      circle ??= found.circle ?? undefined;
+    }
+    const check = checkAgainstOperator(await this.store.operator(operator, circle), req);
     if (!check.ok) throw new AppError(check.code, check.message);
-    return req as ValidRecharge;
+    return { ...req, operator, ...(circle === undefined ? {} : { circle }) } as ValidRecharge;
   }
 
   /**
@@ -167,13 +177,27 @@ export class RechargeService {
     return recharge;
   }
 
+  /** `clientRef` (an Idempotency-Key the caller sent) narrows the list to the recharge the caller started with it. */
   async list(
     caller: Caller,
-    q: { status?: RechargeStatus; userId?: string; from?: Date; to?: Date; afterId?: string; limit: number },
+    q: {
+      status?: RechargeStatus;
+      userId?: string;
+      from?: Date;
+      to?: Date;
+      afterId?: string;
+      limit: number;
+      clientRef?: string;
+    },
   ) {
     if (q.userId) await this.users.visible(caller, q.userId);
     const everyone = caller.role === 'admin' || caller.role === 'support';
-    return this.store.list({ ...q, pathPrefix: everyone ? undefined : caller.path });
+    const { clientRef, ...filter } = q;
+    return this.store.list({
+      ...filter,
+      ...(clientRef === undefined ? {} : { id: rechargeId(caller.id, clientRef) }),
+      pathPrefix: everyone ? undefined : caller.path,
+    });
   }
 
   /**

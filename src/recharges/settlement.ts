@@ -40,13 +40,30 @@ export class RechargeSettlement {
       await this.ledger.ensureSystemAccounts([input.provider]);
       this.ensuredSettlement.add(input.provider);
     }
+    const reference = rechargeReference(id);
+    const posted = await this.ledger.transfersByReference(reference);
+    if (posted.some((t) => t.id === ids.capture(id))) {
+      // Captured by an earlier run: TDS depends on the moment, so it is never worked out again.
+      const own = posted.find((t) => t.id === ids.commission(id, input.userId));
+      const gross = own ? BigInt(String(own.metadata.gross ?? own.amount)) : 0n;
+      await this.store.changeStatus(id, {
+        status: 'success',
+        provider: input.provider,
+        operatorRef: input.operatorRef,
+        commission: gross,
+        note: input.note,
+      });
+      return gross;
+    }
     const op = await this.store.operator(input.operator);
-    const legs = commissionLegs(
-      await this.store.commissionChain(input.userId),
-      input.operator,
-      op?.kind ?? 'prepaid',
-      amount,
+    // Commission rates are those in force when the recharge was made; TDS is of the day it is credited.
+    const chain = await this.store.commissionChain(input.userId, (await this.store.createdAt(id)) ?? new Date());
+    const tax = await this.store.tdsContext(
+      chain.map((b) => b.userId),
+      new Date(),
+      reference,
     );
+    const legs = commissionLegs(chain, input.operator, op?.kind ?? 'prepaid', amount, tax);
     const withheld = new Set<string>();
     for (;;) {
       const batch = rechargeCapture({ rechargeId: id, amount, provider: input.provider, legs, withheld });

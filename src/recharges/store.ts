@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { whereInSubtree } from '../db/subtree';
-import type { Beneficiary, CommissionRule } from './commission';
+import { commissionChainAt, payeeTaxStates, tdsSettings } from '../catalog/commission-store';
+import type { Beneficiary, TdsContext } from './commission';
 import type { OperatorConfig } from './operators';
 import type { Recharge, RechargeFailureCode, RechargeStatus, TimelineEntry } from './types';
 
@@ -71,8 +72,19 @@ export interface StatusChange {
 export class RechargeStore {
   constructor(private readonly db: Db) {}
 
-  async operator(code: string): Promise<OperatorConfig | undefined> {
-    const r = (await this.db('operators').where({ code }).first()) as Record<string, unknown> | undefined;
+  /** The operator's rules; a plan-only operator accepts its active plans' amounts (of `circle`, when given). */
+  async operator(code: string, circle?: string | null): Promise<OperatorConfig | undefined> {
+    const r = (await this.db('operators as o')
+      .where({ code })
+      .first(
+        'o.*',
+        this.db.raw(
+          `case when o.plan_only then coalesce((select array_agg(distinct p.amount) from plans p
+              where p.operator = o.code and p.active and (p.circle is null or ?::text is null or p.circle = ?)),
+             '{}') else o.plan_amounts end as plan_amounts`,
+          [circle ?? null, circle ?? null],
+        ),
+      )) as Record<string, unknown> | undefined;
     if (!r) return undefined;
     return {
       code: r.code as string,
@@ -198,47 +210,23 @@ export class RechargeStore {
     await this.db('recharges').where({ id }).update({ provider, updated_at: this.db.fn.now() });
   }
 
-  /** The recharging user and its uplines, each with the rules of its commission plan. */
-  async commissionChain(userId: string): Promise<Beneficiary[]> {
-    const user = (await this.db('users').where({ id: userId }).first('path')) as { path: string } | undefined;
-    if (!user) return [];
-    const ids = user.path.split('/');
-    const rows = (await this.db('users as u')
-      .leftJoin('user_commission_plans as ucp', 'ucp.user_id', 'u.id')
-      .whereIn('u.id', ids)
-      .select('u.id', 'u.role', 'ucp.plan_id')) as Array<{ id: string; role: string; plan_id: string | null }>;
-    const defaultPlan = (await this.db('commission_plans').where({ is_default: true }).first('id')) as
-      { id: string } | undefined;
-    const planIds = [...new Set(rows.map((r) => r.plan_id ?? defaultPlan?.id).filter((p): p is string => !!p))];
-    const ruleRows = (await this.db('commission_rules').whereIn('plan_id', planIds)) as Array<{
-      plan_id: string;
-      role: CommissionRule['role'];
-      operator: string | null;
-      kind: CommissionRule['kind'];
-      mode: CommissionRule['mode'];
-      value: bigint;
-      tds_bps: number;
-    }>;
-    const rulesOf = (planId: string | undefined): CommissionRule[] =>
-      ruleRows
-        .filter((r) => r.plan_id === planId)
-        .map((r) => ({
-          role: r.role,
-          operator: r.operator,
-          kind: r.kind,
-          mode: r.mode,
-          value: r.value,
-          tdsBps: r.tds_bps,
-        }));
-    // Nearest first: the recharging user, then its parent, and so on up.
-    return ids
-      .reverse()
-      .map((id) => rows.find((r) => r.id === id))
-      .filter((r): r is { id: string; role: string; plan_id: string | null } => !!r)
-      .map((r) => ({ userId: r.id, role: r.role, rules: rulesOf(r.plan_id ?? defaultPlan?.id) }));
+  /** The recharging user and its uplines, each with the rules of its commission plan in force at `at`. */
+  async commissionChain(userId: string, at: Date): Promise<Beneficiary[]> {
+    return commissionChainAt(this.db, userId, at);
+  }
+
+  /** What TDS on the commissions of `reference` depends on: the settings and each payee's year so far. */
+  async tdsContext(userIds: string[], at: Date, reference: string): Promise<TdsContext> {
+    return { settings: await tdsSettings(this.db), payees: await payeeTaxStates(this.db, userIds, at, reference) };
+  }
+
+  async createdAt(id: string): Promise<Date | undefined> {
+    const r = (await this.db('recharges').where({ id }).first('created_at')) as { created_at: Date } | undefined;
+    return r?.created_at;
   }
 
   async list(filter: {
+    id?: string;
     userId?: string;
     pathPrefix?: string;
     status?: RechargeStatus;
@@ -252,6 +240,7 @@ export class RechargeStore {
       .select('r.*')
       .orderBy([{ column: 'r.created_at' }, { column: 'r.id' }])
       .limit(filter.limit + 1);
+    if (filter.id) q.where('r.id', filter.id);
     if (filter.userId) q.where('r.user_id', filter.userId);
     if (filter.status) q.where('r.status', filter.status);
     if (filter.from) q.where('r.created_at', '>=', filter.from);

@@ -16,6 +16,10 @@ import { createSmsSender } from '../notify/sms';
 import { registerOpsMetrics } from '../ops/metrics';
 import { OpsService } from '../ops/service';
 import { createRechargeProviders } from './recharge-providers';
+import { ConfigService } from '../catalog/config-service';
+import { OperatorLookup } from '../catalog/lookup';
+import { CatalogService } from '../catalog/service';
+import { providerEnvironment } from '../providers/recharge/registry';
 import { RechargeService } from '../recharges/service';
 import { RechargeStore } from '../recharges/store';
 import { piiVaultFromConfig } from '../security/pii';
@@ -45,7 +49,8 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
   const metrics = createMetrics();
   registerOpsMetrics(metrics.registry, db, RECHARGE_CLEARING_ACCOUNT, log);
   const topups = new TopupService(config, temporal, new TopupStore(db), users);
-  const recharges = new RechargeService(config, temporal, new RechargeStore(db), users, log);
+  const lookup = new OperatorLookup(db, providers.registry);
+  const recharges = new RechargeService(config, temporal, new RechargeStore(db), users, log, lookup);
   const app = createApp({
     config,
     log,
@@ -58,6 +63,8 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
     kyc: new KycService(config, temporal, new KycStore(db), users, piiVaultFromConfig(config.pii)),
     auth: createAuthServices(config, db, createSmsSender(config.notify.twilio), log),
     recharges,
+    catalog: new CatalogService(db, lookup),
+    configuration: new ConfigService(db, providerEnvironment(config.providers)),
     admission: new RechargeAdmission(db, config.recharges),
     webhooks: new WebhookService({
       db,

@@ -3,6 +3,7 @@
  *
  *   POST /providers/alpha/recharge        X-Api-Key; {clientRef, operator, subscriber, amount, circle?}
  *   GET  /providers/alpha/status/:clientRef   X-Api-Key
+ *   GET  /providers/alpha/lookup?subscriber=  X-Api-Key; {subscriber, operator, circle} or 404
  *   (its balance is the common GET /providers/alpha/balance, see control.ts)
  *
  * Answers {status, txnId, clientRef, operatorRef, errorCode, message, amount}; status is SUCCESS,
@@ -15,6 +16,7 @@ import { issues, sameSecret } from '../http';
 import type { FailureReason, OperatorEngine, ProviderTxn, ProviderWire } from './engine';
 import { OPERATOR_KINDS, type Operator } from './operators';
 import { answerSubmission, unlessDown } from './submission';
+import { OPERATOR_LOOKUPS } from './subscribers';
 
 export const ALPHA = 'alpha';
 
@@ -131,6 +133,14 @@ export function alphaRouter(engine: OperatorEngine, apiKey: string): Router {
       });
     }
     res.json(view(txn));
+  });
+
+  router.get('/lookup', unlessDown(engine, ALPHA), (req, res) => {
+    if (!authorised(req)) return refuse(res, 401, 'AUTH_FAILED', 'Invalid API key');
+    const subscriber = String(req.query.subscriber ?? '');
+    const found = OPERATOR_LOOKUPS[subscriber];
+    if (!found) return res.status(404).json({ subscriber, errorCode: 'NOT_FOUND', message: 'Number not known' });
+    res.json({ subscriber, ...found });
   });
 
   return router;

@@ -28,3 +28,13 @@ const bySubscriber = new Map<string, Scenario>(
 export function scenarioFor(subscriber: string): Scenario {
   return bySubscriber.get(subscriber) ?? 'success';
 }
+
+/**
+ * What the providers' operator lookup (their view of number portability) knows; every other
+ * number is not found. 7000012345 is in a series two operators share; 6999000001 is in no series
+ * at all (to the platform's series it looks ported).
+ */
+export const OPERATOR_LOOKUPS: Readonly<Record<string, { operator: string; circle: string }>> = {
+  '7000012345': { operator: 'AIRTEL', circle: 'MP' },
+  '6999000001': { operator: 'VI', circle: 'MH' },
+};

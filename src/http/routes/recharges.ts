@@ -68,7 +68,9 @@ const createBody = z.object({
     .string()
     .trim()
     .toUpperCase()
-    .regex(/^[A-Z0-9]{2,16}$/, 'an operator code such as JIO or TATAPLAY'),
+    .regex(/^[A-Z0-9]{2,16}$/, 'an operator code such as JIO or TATAPLAY')
+    .optional()
+    .describe('absent for a prepaid number: the operator lookup decides'),
   subscriber: z.string().trim().min(6).max(20),
   amount: amountSchema,
   circle: z.string().trim().min(2).max(32).optional(),
@@ -120,6 +122,7 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
         to: isoTime.optional(),
         cursor: cursorSchema,
         limit: limitSchema,
+        clientRef: z.string().min(1).max(128).optional().describe('the Idempotency-Key the caller started it with'),
       }),
       responses: { 200: { description: 'A page of recharges', schema: pageOf(rechargeSchema) } },
     },

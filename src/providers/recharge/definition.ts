@@ -121,6 +121,20 @@ const callback = z.strictObject({
   }),
 });
 
+/** The operator lookup (HLR / MNP) some providers offer: which operator and circle serve a number now. */
+const lookup = z
+  .strictObject({
+    ...requestShape,
+    fields: z.strictObject({ subscriber: z.string().min(1) }),
+    response: z.strictObject({
+      format: z.enum(['json', 'form']).default('json'),
+      /** The operator in the provider's codes (the definition's operators map, read backwards). */
+      fields: z.strictObject({ operator: fieldPath, circle: fieldPath.optional() }),
+      notFoundHttpStatuses: z.array(httpStatus).default([404]),
+    }),
+  })
+  .superRefine(checkRequest);
+
 export const providerDefinitionSchema = z
   .strictObject({
     /** May start with a {placeholder} resolved at load time, e.g. "{operatorBaseUrl}/alpha". */
@@ -140,6 +154,7 @@ export const providerDefinitionSchema = z
     status: statusRequest,
     response,
     callback,
+    lookup: lookup.optional(),
   })
   .superRefine((d, ctx) => {
     const credentialParams = d.credentials.flatMap((c) => ('param' in c ? [c.param] : []));

@@ -9,6 +9,7 @@ import {
 import {
   CallbackRejected,
   type ProviderCall,
+  type LookupResult,
   type ProviderExchange,
   type ProviderResult,
   type RechargeProvider,
@@ -30,7 +31,10 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREAC
 type Operation = 'submit' | 'status';
 type Params = Record<string, string | number>;
 type Credential = { header: string; value: string } | { param: string; value: string };
-type RequestSpec = ProviderDefinition['submit'] | ProviderDefinition['status'];
+type RequestSpec =
+  | ProviderDefinition['submit']
+  | ProviderDefinition['status']
+  | NonNullable<ProviderDefinition['lookup']>;
 type ResultFields = Partial<Record<'status' | 'providerTxnId' | 'operatorRef' | 'errorCode' | 'message', string>>;
 type Wire = ProviderExchange['request'];
 
@@ -174,6 +178,36 @@ export class HttpRechargeProvider implements RechargeProvider {
     const params: Params = { ...spec.constants };
     if (spec.fields.clientRef) params[spec.fields.clientRef] = clientRef;
     return this.call('status', spec, params, clientRef);
+  }
+
+  /** The operator and circle serving `subscriber` now (ported numbers included), by the provider's lookup. */
+  async lookup(subscriber: string): Promise<LookupResult> {
+    const spec = this.def.lookup;
+    if (!spec) return { status: 'unknown', reason: `${this.name} has no lookup` };
+    const sent = this.build(spec, { ...spec.constants, [spec.fields.subscriber]: subscriber }, '', false);
+    let httpStatus: number;
+    let body: string;
+    try {
+      const res = await fetch(sent.url, {
+        method: sent.method,
+        headers: sent.headers,
+        body: sent.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.def.timeoutMs),
+      });
+      httpStatus = res.status;
+      body = await res.text();
+    } catch (err) {
+      return { status: 'unknown', reason: this.scrub(describeError(err)) };
+    }
+    if (spec.response.notFoundHttpStatuses.includes(httpStatus)) return { status: 'not_found' };
+    if (httpStatus !== 200) return { status: 'unknown', reason: `HTTP ${httpStatus}` };
+    const doc = parseBody(spec.response.format, body);
+    const theirs = text(at(doc, spec.response.fields.operator));
+    const operator = Object.entries(this.def.operators).find(([, code]) => code === theirs)?.[0];
+    if (operator === undefined) return { status: 'unknown', reason: `unknown operator ${JSON.stringify(theirs)}` };
+    const circlePath = spec.response.fields.circle;
+    return { status: 'found', operator, circle: circlePath ? text(at(doc, circlePath)) : null };
   }
 
   parseCallback(input: { headers: Record<string, string | string[] | undefined>; rawBody: Buffer; url?: string }): {

@@ -21,6 +21,8 @@ function capTimeout(def: ProviderDefinition, env: ProviderEnvironment): Provider
 
 interface Loaded {
   at: number;
+  /** The table's stamp when read (rows and their last change): a differing stamp means reload. */
+  stamp: string;
   providers: Map<string, RechargeProvider>;
   /** Why each provider left out was left out. */
   refused: Array<{ name: string; enabled: boolean; reason: string }>;
@@ -29,8 +31,10 @@ interface Loaded {
 }
 
 /**
- * Providers built from recharge_providers, cached for `ttlMs` so a definition changed in the
- * database takes effect within that time in every process (or at once with reload()).
+ * Providers built from recharge_providers, cached until the table changes: every get() compares
+ * the table's stamp (row count and latest updated_at, one index-free aggregate over a handful of
+ * rows), so a provider added or edited over the API is used at once by every process; `ttlMs`
+ * bounds how long a change made without touching updated_at goes unseen.
  *
  * Disabled providers are built too: `enabled` keeps new recharges away from a provider (routing),
  * but recharges it already holds still need status checks and callbacks. A definition that does
@@ -83,19 +87,33 @@ export class ProviderRegistry {
   }
 
   private async current(): Promise<Loaded> {
-    if (this.loaded && Date.now() - this.loaded.at < (this.opts.ttlMs ?? 10_000)) return this.loaded;
+    if (
+      this.loaded &&
+      Date.now() - this.loaded.at < (this.opts.ttlMs ?? 10_000) &&
+      this.loaded.stamp === (await this.stamp())
+    ) {
+      return this.loaded;
+    }
     this.loading ??= this.load().finally(() => (this.loading = undefined));
     this.loaded = await this.loading;
     return this.loaded;
   }
 
+  private async stamp(): Promise<string> {
+    const { rows } = (await this.db.raw(
+      `select count(*) || '/' || coalesce(max(updated_at)::text, '') as stamp from recharge_providers`,
+    )) as { rows: Array<{ stamp: string }> };
+    return rows[0]!.stamp;
+  }
+
   private async load(): Promise<Loaded> {
+    const stamp = await this.stamp();
     const rows = (await this.db('recharge_providers').select('name', 'enabled', 'definition')) as Array<{
       name: string;
       enabled: boolean;
       definition: unknown;
     }>;
-    const loaded: Loaded = { at: Date.now(), providers: new Map(), refused: [], callbackSecretEnv: new Map() };
+    const loaded: Loaded = { at: Date.now(), stamp, providers: new Map(), refused: [], callbackSecretEnv: new Map() };
     for (const row of rows) {
       try {
         const def = capTimeout(parseDefinition(row.name, row.definition), this.env);

@@ -50,12 +50,20 @@ export interface ProviderCall {
   exchange: ProviderExchange;
 }
 
+export type LookupResult =
+  | { status: 'found'; operator: string; circle: string | null }
+  | { status: 'not_found' }
+  /** No answer, an unparseable one, or an operator code we do not know. */
+  | { status: 'unknown'; reason: string };
+
 export interface RechargeProvider {
   readonly name: string;
   /** Whether this provider has a code for our operator. */
   supports(operator: string): boolean;
   submit(req: RechargeRequest): Promise<ProviderCall>;
   status(clientRef: string): Promise<ProviderCall>;
+  /** The operator (our code) and circle serving a number, for providers with a lookup. */
+  lookup?(subscriber: string): Promise<LookupResult>;
   /** Verifies and parses a callback; throws CallbackRejected when forged or malformed. */
   parseCallback(input: {
     headers: Record<string, string | string[] | undefined>;
