@@ -138,8 +138,8 @@ test('two workers sending at once deliver every event exactly once, each signed'
     attempt: number;
   }>;
   assert.ok(rows.every((r) => r.status === 'delivered' && r.attempt === 1));
-  const attempts = await db('webhook_attempts').where({ endpoint_id: e.id }).count<[{ n: string }]>('* as n');
-  assert.equal(Number(attempts[0].n), events.length);
+  const [attempts] = (await db('webhook_attempts').where({ endpoint_id: e.id }).count('* as n')) as [{ n: string }];
+  assert.equal(Number(attempts.n), events.length);
 });
 
 test('a delivery given up after giveUpAfterSeconds is failed, and the endpoint stays active below the disable age', async () => {
