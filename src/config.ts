@@ -52,6 +52,8 @@ const envSchema = z.object({
 
   DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
+  // Reports read here (a replica), in read-only transactions; unset: the primary, still read-only.
+  DATABASE_READ_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   EMBEDDED_PG_PORT: port.default(5433),
 
   TEMPORAL_ADDRESS: optionalString,
@@ -466,6 +468,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       /** undefined means "start the embedded PostgreSQL" (development only). */
       url: e.DATABASE_URL,
       poolMax: e.DATABASE_POOL_MAX,
+      /** Reports' connection; undefined means the primary's. */
+      readUrl: e.DATABASE_READ_URL,
       embeddedPort: e.EMBEDDED_PG_PORT,
     },
     temporal: temporalConfig(e),

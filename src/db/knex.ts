@@ -6,10 +6,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => BigInt(v));
 
 export type Db = Knex;
 
-export function createDb(url: string, poolMax = 20): Db {
+/** `readOnly`: every session refuses writes (reports' connection). */
+export function createDb(url: string, poolMax = 20, opts: { readOnly?: boolean } = {}): Db {
   return knexFactory({
     client: 'pg',
-    connection: url,
+    connection: opts.readOnly ? { connectionString: url, options: '-c default_transaction_read_only=on' } : url,
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 30_000,
   });

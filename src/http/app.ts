@@ -21,6 +21,7 @@ import { configRoutes } from './routes/config';
 import { topupRoutes } from './routes/topups';
 import { userRoutes } from './routes/users';
 import { walletRoutes } from './routes/wallets';
+import { reportRoutes } from './routes/reports';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import { contractErrorOf } from '../errors';
 
@@ -30,6 +31,7 @@ const routeModules: RouteModule[] = [
   healthRoutes,
   userRoutes,
   walletRoutes,
+  reportRoutes,
   alertRoutes,
   topupRoutes,
   rechargeRoutes,

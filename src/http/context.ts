@@ -10,6 +10,7 @@ import type { KycService } from '../kyc/service';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { OpsService } from '../ops/service';
+import type { ReportService } from '../reports/service';
 import type { RechargeProvider, ProviderExchange } from '../providers/recharge/types';
 import type { RechargeAdmission } from '../recharges/admission';
 import type { RechargeService } from '../recharges/service';
@@ -36,6 +37,7 @@ export interface AppDeps {
   configuration: ConfigService;
   admission: RechargeAdmission;
   ops: OpsService;
+  reports: ReportService;
   webhooks: WebhookService;
   audit: AuditService;
   /** For /readyz: each resolves once its dependency answers. */

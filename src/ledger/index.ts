@@ -62,7 +62,11 @@ export {
   accountBalances,
   debitBalancesOfKind,
   netIntoAccountByReference,
+  postedBalanceBefore,
+  postedTotalsByKind,
+  postedTransfersOfKind,
   type OutstandingHold,
   type AccountBalanceRow,
+  type PostedTotal,
 } from './queries';
 export type { PhaseObserver, PostingPhase } from './posting';

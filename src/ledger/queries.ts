@@ -86,3 +86,58 @@ export function netIntoAccountByReference(db: Knex, accountId: string, reference
     [accountId, reference, accountId, accountId],
   );
 }
+
+/**
+ * The account's normal-side posted balance after its last entry written before `at` (0 before
+ * its first): the balance at the start of a period that begins at `at`.
+ */
+export async function postedBalanceBefore(db: Knex, accountId: string, at: Date): Promise<bigint> {
+  const row = (await db('ledger_entries')
+    .where('account_id', accountId)
+    .andWhere('created_at', '<', at)
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'seq', order: 'desc' },
+    ])
+    .first('balance_after')) as { balance_after: unknown } | undefined;
+  return row ? toBig(row.balance_after) : 0n;
+}
+
+export interface PostedTotal {
+  side: 'debit' | 'credit';
+  kind: string;
+  amount: bigint;
+  entries: number;
+}
+
+/** What was posted to one account in [from, to), by side and transfer kind (holds move nothing). */
+export async function postedTotalsByKind(db: Knex, accountId: string, from: Date, to: Date): Promise<PostedTotal[]> {
+  const rows = (await db('ledger_entries as e')
+    .join('ledger_transfers as t', 't.id', 'e.transfer_id')
+    .where('e.account_id', accountId)
+    .andWhere('e.created_at', '>=', from)
+    .andWhere('e.created_at', '<', to)
+    .andWhere('e.posted_amount', '>', 0)
+    .groupBy('e.side', 't.kind')
+    .orderBy(['e.side', 't.kind'])
+    .select('e.side', 't.kind', db.raw('sum(e.posted_amount)::int8 as amount'), db.raw('count(*)::int as n'))) as Array<{
+    side: 'debit' | 'credit';
+    kind: string;
+    amount: unknown;
+    n: number;
+  }>;
+  return rows.map((r) => ({ side: r.side, kind: r.kind, amount: toBig(r.amount), entries: r.n }));
+}
+
+/**
+ * A subquery of the single-phase transfers of `kind` made in [from, to): (id, debit_account_id,
+ * credit_account_id, amount, reference, metadata, created_at), for callers that join and total
+ * them in the database (reports).
+ */
+export function postedTransfersOfKind(db: Knex, kind: string, range: { from: Date; to: Date }): Knex.QueryBuilder {
+  return db('ledger_transfers')
+    .where({ kind, type: 'posted' })
+    .andWhere('created_at', '>=', range.from)
+    .andWhere('created_at', '<', range.to)
+    .select('id', 'debit_account_id', 'credit_account_id', 'amount', 'reference', 'metadata', 'created_at');
+}

@@ -28,6 +28,7 @@ import { TopupService } from '../topups/service';
 import { TopupStore } from '../topups/store';
 import { UserService } from '../users/service';
 import { WalletService } from '../wallets/service';
+import { ReportService } from '../reports/service';
 import { AlertSettings } from '../events/settings';
 import { WebhookService } from '../webhooks/service';
 import { capFor } from '../kyc/caps';
@@ -40,6 +41,7 @@ export interface RunningApi {
 export async function startApi(config: Config, log: Logger): Promise<RunningApi> {
   if (!config.database.url) throw new Error('DATABASE_URL is not set');
   const db = createDb(config.database.url, config.database.poolMax);
+  const readDb = createDb(config.database.readUrl ?? config.database.url, config.database.poolMax, { readOnly: true });
   const temporal = await connectClient(config.temporal);
   const ledger = new Ledger(db);
   await ledger.ensureSystemAccounts();
@@ -72,6 +74,7 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
       policy: { production: config.env === 'production' },
     }),
     ops: new OpsService({ config, db, ledger, temporal, recharges, topups, exchanges: providers.exchanges, log }),
+    reports: new ReportService(readDb, users),
     audit: new AuditService(db),
     readiness: {
       database: async () => {
@@ -108,6 +111,7 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
       await ledger.close();
       await temporal.connection.close();
       await db.destroy();
+      await readDb.destroy();
     },
   };
 }
