@@ -7,8 +7,11 @@ import type { DeliveryCounts, EventConsumer, MoneyEvent } from './types';
 const MIN_ALERT_PAISE = 100;
 /** Retried for at least a day, then given up (and left in the table for support). */
 const GIVE_UP_AFTER_MS = 25 * 3600_000;
-/** A claimed message is retried after this if its sender died before recording the outcome. */
-const CLAIM_LEASE_SECONDS = 120;
+/**
+ * A claimed message is retried after this if its sender died before recording the outcome: longer
+ * than a send can take (the SMS client gives up after 10 s, SMTP after at most 40 s).
+ */
+const CLAIM_LEASE_SECONDS = 45;
 const SEND_CONCURRENCY = 8;
 
 export interface AlertMessage {
@@ -67,6 +70,11 @@ export function alertText(e: MoneyEvent): { subject: string; body: string } | nu
         body: `Tijori: ${rupees(Number(d.amount))} ${verb} your wallet (${labelOf(String(d.kind))}). Balance ${rupees(Number(d.balanceAfter))}. Ref ${ref}.`,
       };
     }
+    case 'wallet.low_balance':
+      return {
+        subject: `Tijori: low balance ${rupees(Number(d.balance))}`,
+        body: `Tijori: your wallet balance ${rupees(Number(d.balance))} is below your alert level of ${rupees(Number(d.threshold))}. Top up to keep recharging.`,
+      };
     case 'recharge.succeeded':
     case 'recharge.failed':
     case 'recharge.reversed': {
@@ -129,8 +137,25 @@ export class AlertConsumer implements EventConsumer {
   }
 
   async sendDue(limit: number): Promise<DeliveryCounts> {
-    // Claimed with a lease in one statement: a sender that dies mid-send leaves the row to be
-    // retried when the lease ends, and two senders never take the same row.
+    let sent = 0;
+    let failed = 0;
+    // A few at a time, each claimed only when its sending starts: a sender that dies leaves at
+    // most one wave behind, retried when its lease ends.
+    while (sent + failed < limit) {
+      const wave = await this.claim(Math.min(SEND_CONCURRENCY, limit - sent - failed));
+      if (!wave.length) break;
+      for (const ok of await Promise.all(wave.map((row) => this.sendOne(row)))) {
+        if (ok) sent++;
+        else failed++;
+      }
+    }
+    const pending = (await this.db('alert_deliveries').where({ status: 'pending' }).count({ n: '*' }).first()) as
+      { n: bigint | string | number } | undefined;
+    return { sent, failed, pending: Number(pending?.n ?? 0) };
+  }
+
+  /** Claims due messages with a lease, in one statement: two senders never take the same one. */
+  private async claim(n: number): Promise<DeliveryRow[]> {
     const claimed = (await this.db.raw(
       `update alert_deliveries d
           set attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => ?)
@@ -138,21 +163,9 @@ export class AlertConsumer implements EventConsumer {
                         where status = 'pending' and next_attempt_at <= now()
                         order by next_attempt_at, id limit ? for update skip locked)
         returning d.id, d.channel, d.recipient, d.subject, d.body, d.attempts, d.created_at`,
-      [CLAIM_LEASE_SECONDS, limit],
+      [CLAIM_LEASE_SECONDS, n],
     )) as { rows: DeliveryRow[] };
-    let sent = 0;
-    let failed = 0;
-    const queue = [...claimed.rows];
-    const work = async () => {
-      for (let row = queue.shift(); row; row = queue.shift()) {
-        if (await this.sendOne(row)) sent++;
-        else failed++;
-      }
-    };
-    await Promise.all(Array.from({ length: SEND_CONCURRENCY }, work));
-    const pending = (await this.db('alert_deliveries').where({ status: 'pending' }).count({ n: '*' }).first()) as
-      { n: bigint | string | number } | undefined;
-    return { sent, failed, pending: Number(pending?.n ?? 0) };
+    return claimed.rows;
   }
 
   private async sendOne(row: DeliveryRow): Promise<boolean> {
