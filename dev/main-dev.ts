@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   const sims = await startSimulators(config, log, {
     apiBaseUrl: config.api.publicUrl,
     kycWebhookSecret: config.kyc.webhookSecret,
+    webhookReceiverPort: config.simulators.webhookReceiverPort,
   });
   stops.unshift(() => sims.stop());
   const worker = await startWorker(config, log);
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     `  Payment gateway     ${sims.urls.gateway}`,
     `  SMS sink (twilio)   ${sims.urls.sms}/messages`,
     `  Mail sink           smtp://127.0.0.1:${sims.urls.smtpPort}, ${sims.urls.mailHttp}/messages`,
+    `  Webhook receiver    ${sims.urls.webhookReceiver}/hooks/<any> (deliveries: ${sims.urls.webhookReceiver}/deliveries)`,
     '',
     `  Migrations applied this start: ${applied.length}`,
     `  Admin (${admin.created ? 'created now' : 'existing'}): ${admin.adminId}`,

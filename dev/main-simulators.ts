@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   const sims = await startSimulators(config, log, {
     apiBaseUrl: config.api.publicUrl,
     kycWebhookSecret: config.kyc.webhookSecret,
+    webhookReceiverPort: config.simulators.webhookReceiverPort,
   });
   const { urls } = sims;
   log.info(
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
       gateway: urls.gateway,
       sms: urls.sms,
       mailHttp: urls.mailHttp,
+      webhookReceiver: urls.webhookReceiver,
       smtp: `${config.simulators.host}:${urls.smtpPort}`,
       callbacksTo: config.api.publicUrl,
     },

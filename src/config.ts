@@ -91,6 +91,7 @@ const envSchema = z.object({
   SIM_SMS_PORT: port.default(3904),
   SIM_SMTP_PORT: port.default(2525),
   SIM_MAIL_HTTP_PORT: port.default(3905),
+  SIM_WEBHOOK_RECEIVER_PORT: port.default(3906),
   SIM_OPERATOR_LATENCY_MS: z.coerce.number().int().min(0).default(0),
 
   OPERATOR_PROVIDERS_URL: optionalString.pipe(z.url().optional()),
@@ -489,6 +490,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       smsPort: e.SIM_SMS_PORT,
       smtpPort: e.SIM_SMTP_PORT,
       mailHttpPort: e.SIM_MAIL_HTTP_PORT,
+      /** The development webhook receiver (npm start and npm run simulators only). */
+      webhookReceiverPort: e.SIM_WEBHOOK_RECEIVER_PORT,
       operatorLatencyMs: e.SIM_OPERATOR_LATENCY_MS,
     },
     providers: providersConfig(e, d, env, production),

@@ -11,6 +11,7 @@ import {
   type ProviderCredentials,
 } from './operator/server';
 import { createSmsSink } from './sms-sink';
+import { createWebhookReceiver } from './webhook-receiver';
 
 type Tuning<T> = Partial<Omit<T, 'log' | 'apiBaseUrl' | 'credentials' | 'webhookUrl' | 'webhookSecret'>>;
 
@@ -22,6 +23,8 @@ export interface SimulatorsOptions {
   operator?: Tuning<OperatorSimulatorOptions>;
   kyc?: Tuning<KycSimulatorOptions>;
   gateway?: Tuning<GatewaySimulatorOptions>;
+  /** Also start the webhook receiver (dev/simulators/webhook-receiver.ts) on this port. */
+  webhookReceiverPort?: number;
 }
 
 export interface RunningSimulators {
@@ -34,6 +37,8 @@ export interface RunningSimulators {
     sms: string;
     mailHttp: string;
     smtpPort: number;
+    /** Where to point webhook endpoints (`/hooks/…`) and watch them (`/deliveries`), when started. */
+    webhookReceiver?: string;
   };
   stop(): Promise<void>;
 }
@@ -112,6 +117,13 @@ export async function startSimulators(
     const mailServer = await listen(mail.app, host, config.simulators.mailHttpPort);
     stops.push(() => mailServer.close());
 
+    let webhookReceiver: string | undefined;
+    if (opts.webhookReceiverPort !== undefined) {
+      const receiverServer = await listen(createWebhookReceiver().app, host, opts.webhookReceiverPort);
+      stops.push(() => receiverServer.close());
+      webhookReceiver = receiverServer.url;
+    }
+
     return {
       urls: {
         operator: operatorServer.url,
@@ -120,6 +132,7 @@ export async function startSimulators(
         sms: smsServer.url,
         mailHttp: mailServer.url,
         smtpPort,
+        webhookReceiver,
       },
       stop,
     };
