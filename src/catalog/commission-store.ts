@@ -79,26 +79,42 @@ export async function tdsSettings(db: Knex): Promise<TdsSettings> {
 /**
  * Each payee's gross commission credited in the financial year holding `at`, before `at`, leaving
  * out commissions since clawed back and those of `exceptReference` (the recharge being settled),
- * and whether its PAN is verified.
+ * and whether its PAN is verified. Once the year's running total reaches the threshold the scan
+ * stops there: beyond it every paisa is taxed alike, so a busy payee's year is not summed again
+ * at each commission.
  */
 export async function payeeTaxStates(
   db: Knex,
   userIds: string[],
   at: Date,
   exceptReference: string,
+  thresholdPaise: bigint,
 ): Promise<Map<string, PayeeTaxState>> {
   const fy = financialYearOf(at);
   const out = new Map<string, PayeeTaxState>();
   for (const userId of userIds) {
+    const commissions = `
+      from ledger_entries e
+      join ledger_transfers t on t.id = e.transfer_id
+     where e.account_id = :account and e.created_at >= :from and e.created_at < :at
+       and t.kind = 'commission' and t.reference is distinct from :except
+       and not exists (select 1 from ledger_transfers c where c.id = t.id || ':clawback')`;
     const { rows } = (await db.raw(
-      `select coalesce(sum((t.metadata->>'gross')::bigint), 0) as gross,
-              exists(select 1 from kyc_profiles k where k.user_id = ? and k.pan_verified_at is not null) as pan
-         from ledger_entries e
-         join ledger_transfers t on t.id = e.transfer_id
-        where e.account_id = ? and e.created_at >= ? and e.created_at < ?
-          and t.kind = 'commission' and t.reference is distinct from ?
-          and not exists (select 1 from ledger_transfers c where c.id = t.id || ':clawback')`,
-      [userId, walletAccountId(userId), fy.start, at, exceptReference],
+      `select coalesce(
+                (select run from (select sum((t.metadata->>'gross')::bigint) over (order by e.created_at, e.seq) as run
+                                  ${commissions}) running
+                  where run >= :threshold limit 1),
+                (select coalesce(sum((t.metadata->>'gross')::bigint), 0) ${commissions})
+              ) as gross,
+              exists(select 1 from kyc_profiles k where k.user_id = :user and k.pan_verified_at is not null) as pan`,
+      {
+        account: walletAccountId(userId),
+        from: fy.start,
+        at,
+        except: exceptReference,
+        threshold: thresholdPaise.toString(),
+        user: userId,
+      },
     )) as { rows: Array<{ gross: string; pan: boolean }> };
     out.set(userId, { fyGrossBefore: BigInt(rows[0]!.gross), panVerified: rows[0]!.pan });
   }

@@ -217,7 +217,8 @@ export class RechargeStore {
 
   /** What TDS on the commissions of `reference` depends on: the settings and each payee's year so far. */
   async tdsContext(userIds: string[], at: Date, reference: string): Promise<TdsContext> {
-    return { settings: await tdsSettings(this.db), payees: await payeeTaxStates(this.db, userIds, at, reference) };
+    const settings = await tdsSettings(this.db);
+    return { settings, payees: await payeeTaxStates(this.db, userIds, at, reference, settings.thresholdPaise) };
   }
 
   async createdAt(id: string): Promise<Date | undefined> {

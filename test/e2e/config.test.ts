@@ -5,7 +5,7 @@ import type { Db } from '../../src/db/knex';
 import { Ledger, systemAccounts } from '../../src/ledger';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb, uniq } from '../support/db';
-import { expectWallet, fundedRetailer, type Network } from '../support/fixtures';
+import { eventually, expectWallet, fundedRetailer, type Network } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
 
 type Rule = {
@@ -271,6 +271,29 @@ describe('TDS on commission (194H)', () => {
       audited.map((a) => a.details.after.thresholdPaise),
       ['2000000', '500'],
     );
+  });
+  test("a reversed recharge's commission no longer counts toward the year, and its TDS is returned", async () => {
+    const n = await fundedRetailer(admin, 100_000);
+    assert.equal((await admin.call('PUT', '/v1/config/tds', { thresholdPaise: 500 })).status, 200);
+    try {
+      const first = await recharge(n.retailer);
+      const second = await recharge(n.retailer, '9000000005');
+      assert.equal(await tdsOf(second.body.id, n.retailerId), 20, '300 before it: 100 above 500, at 20 %');
+      await eventually(
+        async () => (await n.retailer.get<Recharge>(`/v1/recharges/${second.body.id}`)).body,
+        (r) => r.status === 'reversed',
+      );
+      const reversal = (await db('ledger_transfers')
+        .where({ reversal_of: `${second.body.id}:tds:${n.retailerId}` })
+        .first('amount')) as { amount: string } | undefined;
+      assert.equal(Number(reversal?.amount), 20, 'the TDS withheld is returned with the refund');
+      // Only the first commission (300) counts now: 300 + 300 is 100 above the threshold.
+      const third = await recharge(n.retailer);
+      assert.equal(await tdsOf(third.body.id, n.retailerId), 20);
+      assert.equal(await tdsOf(first.body.id, n.retailerId), 0);
+    } finally {
+      await admin.call('PUT', '/v1/config/tds', { thresholdPaise: defaultTds.thresholdPaise });
+    }
   });
 });
 
