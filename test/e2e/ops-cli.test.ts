@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Db } from '../../src/db/knex';
@@ -8,7 +7,7 @@ import { freePort } from '../../dev/infra/free-port';
 import { Ledger } from '../../src/ledger';
 import { ApiClient, adminKey, uniqueMobile } from '../support/api';
 import { testDb } from '../support/db';
-import { balanceOf, eventually, expectWallet, fundedRetailer } from '../support/fixtures';
+import { balanceOf, eventually, expectWallet, fundedRetailer, startRecharge } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
 
 // `npm run ops -- ...` as an operator runs it: a separate process, talking to the stack's
@@ -79,14 +78,11 @@ test('--help lists every command', async () => {
 
 test('a manual-review recharge: listed, shown in full, resolved as failed and refunded, audited', async () => {
   const n = await fundedRetailer(admin, 100_000);
-  const r = await n.retailer.call<{ id: string; workflowId: string }>(
-    'POST',
-    '/v1/recharges',
-    { operator: 'JIO', subscriber: '9000000007', amount: 10_000 },
-    { 'Idempotency-Key': randomUUID() },
-  );
-  assert.equal(r.status, 202, JSON.stringify(r.body));
-  const id = r.body.id;
+  const { id, workflowId } = await startRecharge(n.retailer, {
+    operator: 'JIO',
+    subscriber: '9000000007',
+    amount: 10_000,
+  });
   await eventually(
     async () => (await n.retailer.get<{ status: string }>(`/v1/recharges/${id}`)).body,
     (b) => b.status === 'manual_review',
@@ -151,7 +147,7 @@ test('a manual-review recharge: listed, shown in full, resolved as failed and re
   assert.equal(audit.details.via, 'cli');
 
   // The workflow has completed: nothing to retry.
-  const retry = await ops('retry', r.body.workflowId, '--reason', 'just because', '--as', supportId);
+  const retry = await ops('retry', workflowId, '--reason', 'just because', '--as', supportId);
   assert.equal(retry.code, 1);
   assert.match(retry.stderr, /CONFLICT: .*completed/);
   const batch = await ops(

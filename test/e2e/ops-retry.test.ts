@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -10,7 +9,7 @@ import { Ledger } from '../../src/ledger';
 import { startWorker, type RunningWorker } from '../../src/run/worker';
 import { ApiClient, adminKey, uniqueMobile } from '../support/api';
 import { testDb } from '../support/db';
-import { balanceOf, eventually, expectWallet, fundedRetailer } from '../support/fixtures';
+import { balanceOf, eventually, expectWallet, fundedRetailer, startRecharge } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
 
 // A recharge whose settlement activity is broken on purpose fails its workflow with the money still
@@ -64,14 +63,11 @@ test('a broken activity strands a recharge; it is listed as stuck, and after the
     },
   });
   const n = await fundedRetailer(admin, 100_000);
-  const r = await n.retailer.call<{ id: string; workflowId: string }>(
-    'POST',
-    '/v1/recharges',
-    { operator: 'JIO', subscriber: '9845678901', amount: 10_000 },
-    { 'Idempotency-Key': randomUUID() },
-  );
-  assert.equal(r.status, 202, JSON.stringify(r.body));
-  const { id, workflowId } = r.body;
+  const { id, workflowId } = await startRecharge(n.retailer, {
+    operator: 'JIO',
+    subscriber: '9845678901',
+    amount: 10_000,
+  });
 
   const stuck = await eventually(
     async () => (await support.get<{ items: StuckItem[] }>('/v1/ops/stuck')).body.items.find((i) => i.id === id),
@@ -169,14 +165,7 @@ test('a batch retry by visibility query resets what matches and reports each wor
   const n = await fundedRetailer(admin, 100_000);
   const ids: string[] = [];
   for (const subscriber of ['9000000001', '9000000001']) {
-    const r = await n.retailer.call<{ id: string; workflowId: string }>(
-      'POST',
-      '/v1/recharges',
-      { operator: 'JIO', subscriber, amount: ids.length ? 2_000 : 1_000 },
-      { 'Idempotency-Key': randomUUID() },
-    );
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    ids.push(r.body.id);
+    ids.push((await startRecharge(n.retailer, { operator: 'JIO', subscriber, amount: ids.length ? 2_000 : 1_000 })).id);
   }
   await eventually(
     async () => (await balanceOf(n.retailer, n.retailerId)).held,
@@ -227,15 +216,10 @@ test('a failing activity of a running workflow is listed, and a retry runs it ag
     },
   });
   const n = await fundedRetailer(admin, 100_000);
-  const r = await n.retailer.call<{ id: string; workflowId: string }>(
-    'POST',
-    '/v1/recharges',
-    { operator: 'AIRTEL', subscriber: '9856789012', amount: 5_000 },
-    { 'Idempotency-Key': randomUUID() },
-  );
-  assert.equal(r.status, 202, JSON.stringify(r.body));
+  const recharge = await startRecharge(n.retailer, { operator: 'AIRTEL', subscriber: '9856789012', amount: 5_000 });
   const item = await eventually(
-    async () => (await support.get<{ items: StuckItem[] }>('/v1/ops/stuck')).body.items.find((i) => i.id === r.body.id),
+    async () =>
+      (await support.get<{ items: StuckItem[] }>('/v1/ops/stuck')).body.items.find((i) => i.id === recharge.id),
     (i) => i?.reasons.some((x) => x.code === 'activity_failing') ?? false,
     30_000,
   );
@@ -244,13 +228,13 @@ test('a failing activity of a running workflow is listed, and a retry runs it ag
 
   await worker.stop();
   worker = await startWorker(stack.config, log);
-  const retried = await support.post<{ previousStatus: string }>(`/v1/ops/workflows/${r.body.workflowId}/retry`, {
+  const retried = await support.post<{ previousStatus: string }>(`/v1/ops/workflows/${recharge.workflowId}/retry`, {
     reason: 'adapter fixed',
   });
   assert.equal(retried.status, 200, JSON.stringify(retried.body));
   assert.equal(retried.body.previousStatus, 'RUNNING');
   await eventually(
-    async () => (await n.retailer.get<{ status: string }>(`/v1/recharges/${r.body.id}`)).body,
+    async () => (await n.retailer.get<{ status: string }>(`/v1/recharges/${recharge.id}`)).body,
     (b) => b.status === 'success',
     30_000,
   );

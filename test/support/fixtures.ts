@@ -62,6 +62,16 @@ export async function expectWallet(n: Network, balance: number, held = 0, dues =
   });
 }
 
+/** Asks for a recharge (with a fresh Idempotency-Key), which must be accepted: 202 with its ids. */
+export async function startRecharge(
+  api: ApiClient,
+  body: { operator: string; subscriber: string; amount: number },
+): Promise<{ id: string; workflowId: string }> {
+  const r = await api.post<{ id: string; workflowId: string }>('/v1/recharges', body);
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  return r.body;
+}
+
 /** Polls until `check` holds (or fails the test after `timeoutMs`). */
 export function eventually<T>(fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
   return waitFor(fn, check, timeoutMs);

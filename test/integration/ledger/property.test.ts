@@ -221,24 +221,14 @@ describe('ledger property: concurrent random operations match a model', () => {
               if (op.t === 'transfer') {
                 const from = op.from;
                 const to = op.to === op.from ? (op.to + 1) % DUES : op.to;
-                const input: TransferInput = op.pending
-                  ? {
-                      id: nextId(),
-                      debitAccountId: ids[from]!,
-                      creditAccountId: ids[to]!,
-                      amount: BigInt(op.amount),
-                      kind: 'hold',
-                      pending: true,
-                      exemptFromCap: op.exempt,
-                    }
-                  : {
-                      id: nextId(),
-                      debitAccountId: ids[from]!,
-                      creditAccountId: ids[to]!,
-                      amount: BigInt(op.amount),
-                      kind: 'pay',
-                      exemptFromCap: op.exempt,
-                    };
+                const input: TransferInput = {
+                  id: nextId(),
+                  debitAccountId: ids[from]!,
+                  creditAccountId: ids[to]!,
+                  amount: BigInt(op.amount),
+                  ...(op.pending ? { kind: 'hold', pending: true } : { kind: 'pay' }),
+                  exemptFromCap: op.exempt,
+                };
                 work.push({
                   op,
                   input: [input],

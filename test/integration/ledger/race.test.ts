@@ -37,6 +37,9 @@ describe('ledger races', () => {
     for (const db of dbs) await db.destroy();
   });
 
+  /** A hold of `amount` on the wallet, for the provider. */
+  const holdOn = (ledger: Ledger, id: string, amount: bigint) =>
+    ledger.createTransfer({ id, debitAccountId: w, creditAccountId: provider, amount, kind: 'hold', pending: true });
   const outcome = (r: TransferResult) => (r.status === 'failed' ? r.error.code : r.status);
 
   test('post vs void of one hold, 40 rounds across processes: exactly one wins', async () => {
@@ -45,14 +48,7 @@ describe('ledger races', () => {
     let voidWins = 0;
     for (let i = 0; i < 40; i++) {
       const hold = `${p}:h${i}`;
-      await l0.createTransfer({
-        id: hold,
-        debitAccountId: w,
-        creditAccountId: provider,
-        amount: 100n,
-        kind: 'hold',
-        pending: true,
-      });
+      await holdOn(l0, hold, 100n);
       const [a, b, c] = await Promise.all([
         i % 2
           ? l1.createTransfers([{ id: `${hold}:post`, post: true, pendingId: hold, kind: 'capture' }])
@@ -81,14 +77,7 @@ describe('ledger races', () => {
     const l0 = ledgers[0]!;
     for (let i = 0; i < 10; i++) {
       const hold = `${p}:s${i}`;
-      await l0.createTransfer({
-        id: hold,
-        debitAccountId: w,
-        creditAccountId: provider,
-        amount: 10n,
-        kind: 'hold',
-        pending: true,
-      });
+      await holdOn(l0, hold, 10n);
       const res = await Promise.all([
         l0.createTransfers([{ id: `${hold}:post`, post: true, pendingId: hold, kind: 'capture' }]),
         l0.createTransfers([{ id: `${hold}:void`, void: true, pendingId: hold }]),

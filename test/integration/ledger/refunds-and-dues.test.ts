@@ -224,11 +224,16 @@ describe('ledger: cap-exempt refunds, balancing transfers, dues (PostgreSQL)', (
     const d = dues('cc');
     await ledger.createTransfer(move('cc-load', float, w, 1_000n));
     await ledger.createTransfer(move('cc-due', d, expense, 700n));
-    const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        ledgers[i % 3]!.createTransfer(move(`cc-${i}`, w, d, 60n, { balancingDebit: true, balancingCredit: true })),
-      ),
-    );
+    /** `n` collections of at most `amount` each, spread over the three processes. */
+    const collect = (prefix: string, n: number, amount: bigint) =>
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          ledgers[i % 3]!.createTransfer(
+            move(`${prefix}-${i}`, w, d, amount, { balancingDebit: true, balancingCredit: true }),
+          ),
+        ),
+      );
+    const results = await collect('cc', 30, 60n);
     assert.equal(
       results.reduce((s, r) => s + r.amount, 0n),
       700n,
@@ -237,11 +242,7 @@ describe('ledger: cap-exempt refunds, balancing transfers, dues (PostgreSQL)', (
     assert.deepEqual([(await ledger.balance(d)).posted, await available(w)], [0n, 300n]);
     // and with the wallet the tighter bound
     await ledger.createTransfer(move('cc-due2', d, expense, 5_000n));
-    const more = await Promise.all(
-      Array.from({ length: 12 }, (_, i) =>
-        ledgers[i % 3]!.createTransfer(move(`cc2-${i}`, w, d, 100n, { balancingDebit: true, balancingCredit: true })),
-      ),
-    );
+    const more = await collect('cc2', 12, 100n);
     assert.equal(
       more.reduce((s, r) => s + r.amount, 0n),
       300n,

@@ -18,21 +18,13 @@ describe('ledger tamper detection', () => {
   const capped = walletAccountId(`${p}cap`);
   let seq: string;
 
-  async function withTransfersTriggerOff<T>(fn: () => Promise<T>): Promise<T> {
-    await db.raw('alter table ledger_transfers disable trigger ledger_transfers_immutable');
+  /** Runs `fn` with the table's immutability trigger off (tampering as someone with table access could). */
+  async function withTriggerOff<T>(table: 'ledger_entries' | 'ledger_transfers', fn: () => Promise<T>): Promise<T> {
+    await db.raw(`alter table ${table} disable trigger ${table}_immutable`);
     try {
       return await fn();
     } finally {
-      await db.raw('alter table ledger_transfers enable trigger ledger_transfers_immutable');
-    }
-  }
-
-  async function withTriggerOff<T>(fn: () => Promise<T>): Promise<T> {
-    await db.raw('alter table ledger_entries disable trigger ledger_entries_immutable');
-    try {
-      return await fn();
-    } finally {
-      await db.raw('alter table ledger_entries enable trigger ledger_entries_immutable');
+      await db.raw(`alter table ${table} enable trigger ${table}_immutable`);
     }
   }
 
@@ -77,7 +69,7 @@ describe('ledger tamper detection', () => {
   });
 
   test('an altered amount is reported at that entry', async () => {
-    await withTriggerOff(() =>
+    await withTriggerOff('ledger_entries', () =>
       db.raw(`update ledger_entries set posted_amount = posted_amount + 1 where seq = ?`, [seq]),
     );
     try {
@@ -91,7 +83,7 @@ describe('ledger tamper detection', () => {
       assert.equal(chain[0]!.transferId, `${p}:t2`);
       assert.ok(report.violations.some((v) => v.check === 'account_totals' && v.accountId === w));
     } finally {
-      await withTriggerOff(() =>
+      await withTriggerOff('ledger_entries', () =>
         db.raw(`update ledger_entries set posted_amount = posted_amount - 1 where seq = ?`, [seq]),
       );
     }
@@ -103,7 +95,7 @@ describe('ledger tamper detection', () => {
     const orig = await db.raw(`select balance_after::text, hash from ledger_entries where seq = ?`, [seq]);
     const prev = String(BigInt(seq) - 2n);
     const first = String(BigInt(seq) - 1n);
-    await withTriggerOff(async () => {
+    await withTriggerOff('ledger_entries', async () => {
       await db.raw(`update ledger_entries set balance_after = balance_after + 500 where seq = ?`, [seq]);
       await db.raw(
         `update ledger_entries set hash = (
@@ -128,7 +120,7 @@ describe('ledger tamper detection', () => {
       assert.equal(chain[0]!.transferId, `${p}:t3`);
       assert.ok(report.violations.some((v) => v.check === 'entry_running_balance' && v.seq === seq));
     } finally {
-      await withTriggerOff(() =>
+      await withTriggerOff('ledger_entries', () =>
         db.raw(`update ledger_entries set balance_after = ?::bigint, hash = ? where seq = ?`, [
           orig.rows[0].balance_after,
           orig.rows[0].hash,
@@ -141,7 +133,7 @@ describe('ledger tamper detection', () => {
 
   test('a removed batch hash is reported', async () => {
     const orig = await db.raw(`select hash from ledger_entries where seq = ?`, [seq]);
-    await withTriggerOff(() => db.raw(`update ledger_entries set hash = null where seq = ?`, [seq]));
+    await withTriggerOff('ledger_entries', () => db.raw(`update ledger_entries set hash = null where seq = ?`, [seq]));
     try {
       const report = await ledger.verify();
       assert.equal(report.ok, false);
@@ -150,7 +142,9 @@ describe('ledger tamper detection', () => {
         JSON.stringify(report.violations),
       );
     } finally {
-      await withTriggerOff(() => db.raw(`update ledger_entries set hash = ? where seq = ?`, [orig.rows[0].hash, seq]));
+      await withTriggerOff('ledger_entries', () =>
+        db.raw(`update ledger_entries set hash = ? where seq = ?`, [orig.rows[0].hash, seq]),
+      );
     }
     assert.deepEqual((await ledger.verify()).violations, []);
   });
@@ -171,7 +165,7 @@ describe('ledger tamper detection', () => {
   ] as const) {
     test(`an altered transfer ${field} breaks the hash chain at its batch`, async () => {
       const id = `${p}:${tr ?? 't4'}`;
-      await withTransfersTriggerOff(async () => {
+      await withTriggerOff('ledger_transfers', async () => {
         await db.raw(`update ledger_transfers set ${change} where id = ?`, [id]);
         try {
           const report = await ledger.verify();
@@ -196,7 +190,9 @@ describe('ledger tamper detection', () => {
         capped,
       ])
     ).rows[0];
-    await withTriggerOff(() => db.raw(`update ledger_entries set balance_cap = 499 where seq = ?`, [e.seq]));
+    await withTriggerOff('ledger_entries', () =>
+      db.raw(`update ledger_entries set balance_cap = 499 where seq = ?`, [e.seq]),
+    );
     try {
       const report = await ledger.verify();
       const cap = report.violations.filter((v) => v.check === 'balance_cap');
@@ -207,7 +203,9 @@ describe('ledger tamper detection', () => {
       );
       assert.ok(report.violations.some((v) => v.check === 'hash_chain' && v.seq === e.seq));
     } finally {
-      await withTriggerOff(() => db.raw(`update ledger_entries set balance_cap = 500 where seq = ?`, [e.seq]));
+      await withTriggerOff('ledger_entries', () =>
+        db.raw(`update ledger_entries set balance_cap = 500 where seq = ?`, [e.seq]),
+      );
     }
     assert.deepEqual((await ledger.verify()).violations, []);
   });
@@ -232,7 +230,7 @@ describe('ledger tamper detection', () => {
     assert.deepEqual((await ledger.verify()).violations, []);
     // forge it into a non-exempt transfer, and re-hash its batch and the chain head to match
     const rehash = async () => {
-      await withTriggerOff(() =>
+      await withTriggerOff('ledger_entries', () =>
         db.raw(
           `update ledger_entries set hash = (
              select ${batchHashSql(
@@ -253,7 +251,7 @@ describe('ledger tamper detection', () => {
         );
       });
     };
-    await withTransfersTriggerOff(() =>
+    await withTriggerOff('ledger_transfers', () =>
       db.raw(`update ledger_transfers set exempt_from_cap = false where id = ?`, [t.id]),
     );
     try {
@@ -265,7 +263,7 @@ describe('ledger tamper detection', () => {
         JSON.stringify(report.violations),
       );
     } finally {
-      await withTransfersTriggerOff(() =>
+      await withTriggerOff('ledger_transfers', () =>
         db.raw(`update ledger_transfers set exempt_from_cap = true where id = ?`, [t.id]),
       );
       await rehash();
@@ -277,7 +275,7 @@ describe('ledger tamper detection', () => {
 
   test('a deleted entry is reported as a gap and a transfer missing its entry', async () => {
     const row = (await db.raw(`select * from ledger_entries where seq = ?`, [seq])).rows[0];
-    await withTriggerOff(() => db.raw(`delete from ledger_entries where seq = ?`, [seq]));
+    await withTriggerOff('ledger_entries', () => db.raw(`delete from ledger_entries where seq = ?`, [seq]));
     try {
       const report = await ledger.verify();
       assert.ok(
@@ -294,7 +292,9 @@ describe('ledger tamper detection', () => {
 
   test('an entry moved to a missing transfer is reported as an orphan and breaks the chain', async () => {
     const ghost = `${p}:ghost`;
-    await withTriggerOff(() => db.raw(`update ledger_entries set transfer_id = ? where seq = ?`, [ghost, seq]));
+    await withTriggerOff('ledger_entries', () =>
+      db.raw(`update ledger_entries set transfer_id = ? where seq = ?`, [ghost, seq]),
+    );
     try {
       const report = await ledger.verify();
       assert.ok(
@@ -305,7 +305,9 @@ describe('ledger tamper detection', () => {
       );
       assert.ok(report.violations.some((v) => v.check === 'hash_chain' && v.seq === seq));
     } finally {
-      await withTriggerOff(() => db.raw(`update ledger_entries set transfer_id = ? where seq = ?`, [`${p}:t2`, seq]));
+      await withTriggerOff('ledger_entries', () =>
+        db.raw(`update ledger_entries set transfer_id = ? where seq = ?`, [`${p}:t2`, seq]),
+      );
     }
     assert.deepEqual((await ledger.verify()).violations, []);
   });
