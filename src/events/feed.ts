@@ -20,6 +20,8 @@ interface EntryRow {
   metadata: Record<string, unknown>;
   debit_account_id: string;
   credit_account_id: string;
+  /** The wallet owner's low-balance alert level (PUT /v1/me/alerts), null: none. */
+  low_balance_threshold: bigint | null;
 }
 
 interface EventRow {
@@ -83,6 +85,24 @@ export function eventsOfEntry(e: EntryRow): Array<Omit<MoneyEvent, 'seq'>> {
       },
     });
   }
+  // Only the debit that takes the balance from at or above the user's level to below it: one
+  // alert a crossing, however many debits follow while the balance stays low.
+  const level = e.low_balance_threshold;
+  if (level !== null && e.side === 'debit' && e.balance_after < level && e.balance_after + e.posted_amount >= level) {
+    out.push({
+      id: `evt_l${e.seq}`,
+      type: 'wallet.low_balance',
+      userId,
+      createdAt: e.created_at,
+      data: {
+        userId,
+        balance: Number(e.balance_after),
+        threshold: Number(level),
+        transferId: e.transfer_id,
+        at: e.created_at.toISOString(),
+      },
+    });
+  }
   return out;
 }
 
@@ -104,6 +124,10 @@ export class EventFeed {
       // nothing can still appear below the last one read.
       const rows = (await trx('ledger_entries as e')
         .join('ledger_transfers as t', 't.id', 'e.transfer_id')
+        .joinRaw(
+          'left join user_alert_settings as s on starts_with(e.account_id, ?) and s.user_id = substr(e.account_id, ?)',
+          [WALLET_PREFIX, WALLET_PREFIX.length + 1],
+        )
         .where('e.seq', '>', cursor.ledger_seq.toString())
         .orderBy('e.seq')
         .limit(limit)
@@ -120,6 +144,7 @@ export class EventFeed {
           't.metadata',
           't.debit_account_id',
           't.credit_account_id',
+          's.low_balance_threshold',
         )) as EntryRow[];
       if (!rows.length) return 0;
       const events = rows.flatMap(eventsOfEntry);

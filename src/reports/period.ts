@@ -3,9 +3,9 @@
 const IST_OFFSET_MS = 330 * 60_000;
 const DAY_MS = 86_400_000;
 
-/** Whether `s` is a real calendar date written YYYY-MM-DD. */
+/** Whether `s` is a real calendar date written YYYY-MM-DD, from 1970 on (no report reaches further back). */
 export function isCalendarDate(s: string): boolean {
-  if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(s)) return false;
+  if (!/^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$/.test(s)) return false;
   const d = new Date(`${s}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }

@@ -37,7 +37,9 @@ describe('csvCell', () => {
 describe('periods', () => {
   test('IST days and financial-year quarters', () => {
     assert.ok(isCalendarDate('2028-02-29'));
-    for (const d of ['2026-02-29', '2026-00-10', '2026-1-1', '2026-01-01T00:00:00Z', '']) assert.ok(!isCalendarDate(d));
+    assert.ok(isCalendarDate('1970-01-01') && isCalendarDate('9999-12-31'));
+    for (const d of ['0000-01-01', '1969-12-31', '2026-02-29', '2026-00-10', '2026-1-1', '2026-01-01T00:00:00Z', ''])
+      assert.ok(!isCalendarDate(d));
     const { from, to } = istDays('2026-04-01', '2026-04-01');
     assert.equal(from.toISOString(), '2026-03-31T18:30:00.000Z');
     assert.equal(to.toISOString(), '2026-04-01T18:30:00.000Z');
