@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startThrowawayInfra } from '../dev/infra/throwaway-infra';
+import { ensureSchemathesis } from './ensure-schemathesis';
 
 const root = path.resolve(__dirname, '..');
 const suites = ['unit', 'integration', 'workflow', 'e2e'] as const;
@@ -58,6 +59,8 @@ async function main(): Promise<number> {
   }
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
   if (!needsServers) return runNodeTests(files, env);
+  // The independent API fuzzer is a Python tool, installed on first use into .tools/venv.
+  if (files.some((f) => path.basename(f) === 'schemathesis.test.ts')) ensureSchemathesis();
   const infra = await startThrowawayInfra(process.env, { unsafeFastPostgres: true, log: console.log });
   try {
     console.log(`running ${files.length} test files`);

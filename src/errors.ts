@@ -11,6 +11,7 @@ export const errorTable = {
   UNAUTHENTICATED: { status: 401, retryable: false },
   FORBIDDEN: { status: 403, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
+  METHOD_NOT_ALLOWED: { status: 405, retryable: false },
   IDEMPOTENCY_CONFLICT: { status: 409, retryable: false },
   CONFLICT: { status: 409, retryable: false },
   INSUFFICIENT_FUNDS: { status: 422, retryable: false },

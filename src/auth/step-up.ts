@@ -1,19 +1,9 @@
 import type { Request } from 'express';
-import { z } from 'zod';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import type { Caller } from '../users/types';
 import { accountFrozen, mpinPattern, type MpinService } from './mpin';
 import type { RequestOrigin } from './sessions';
-
-/** For a route's `headers` (the OpenAPI document). */
-export const stepUpHeaders = z.object({
-  'x-mpin': z
-    .string()
-    .regex(mpinPattern)
-    .optional()
-    .describe("The acting user's 6-digit mPIN; required when the amount is above the step-up threshold"),
-});
 
 export function originOf(req: Request): RequestOrigin {
   return { requestId: req.res?.locals.requestId as string | undefined, ip: req.ip };

@@ -8,6 +8,7 @@ import { refuseUnstorableInput } from './input-guard';
 import { jsonReplacer } from './json';
 import { requestLogging, requestMetrics, securityHeaders } from './middleware';
 import { OpenApiRegistry } from './openapi';
+import { methodsOfPaths } from './route';
 import { alertRoutes } from './routes/alerts';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
 
+  app.use(methodsOfPaths(registry));
   app.use(publicRouter);
   app.use(router);
   app.use(notFoundHandler());

@@ -163,6 +163,28 @@ function idPrefix(name: string | undefined, path: string | undefined): string | 
   return m ? prefixes[m[1]!] : undefined;
 }
 
+/**
+ * The pattern less its lookaheads (`(?!…)`, `(?=…)`), which fast-check cannot draw from: values
+ * are drawn from what is left and kept when the whole pattern matches them.
+ */
+function withoutLookaheads(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern.startsWith('(?!', i) || pattern.startsWith('(?=', i)) {
+      let depth = 0;
+      for (; i < pattern.length; i++) {
+        if (pattern[i] === '\\') i++;
+        else if (pattern[i] === '(') depth++;
+        else if (pattern[i] === ')' && --depth === 0) break;
+      }
+      continue;
+    }
+    out += pattern[i];
+    if (pattern[i] === '\\') out += pattern[++i] ?? '';
+  }
+  return out;
+}
+
 const asText = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
 
 /** Builds arbitraries from JSON Schema (as zod's toJSONSchema writes it). */
@@ -244,7 +266,10 @@ class Generator {
       );
     }
     if (s.pattern) {
-      const matching = fc.stringMatching(new RegExp(s.pattern)).filter(lengthOk);
+      const re = new RegExp(s.pattern);
+      const matching = fc
+        .stringMatching(new RegExp(withoutLookaheads(s.pattern)))
+        .filter((x) => lengthOk(x) && re.test(x));
       if (s.pattern === ID_PATTERN)
         return fc.oneof({ weight: 3, arbitrary: this.knownId(idKind) }, { weight: 1, arbitrary: matching });
       return matching;
@@ -619,6 +644,24 @@ async function settle(quietMs = 150): Promise<Fingerprint> {
   return last;
 }
 
+/** The document with each `$ref` (to its shared components) replaced by what it names. */
+function inlineRefs(doc: unknown): unknown {
+  const resolve = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(resolve);
+    if (!node || typeof node !== 'object') return node;
+    const ref = (node as { $ref?: unknown }).$ref;
+    if (typeof ref === 'string') {
+      const target = ref
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce<unknown>((at, key) => (at as Record<string, unknown>)[key], doc);
+      return resolve(target);
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolve(v)]));
+  };
+  return resolve(doc);
+}
+
 async function send(op: Operation, r: FuzzRequest): Promise<Reply<unknown>> {
   const qs = new URLSearchParams(r.query.map(([k, v]): [string, string] => [k, wellFormed(v)])).toString();
   const url = `${stack.api.url}${r.path}${qs ? `?${qs}` : ''}`;
@@ -810,15 +853,15 @@ before(async () => {
     if (page.body.nextCursor) gen.cursors.push(page.body.nextCursor);
   }
 
-  const doc = (await (await fetch(`${stack.api.url}/v1/openapi.json`)).json()) as {
-    paths: Record<string, Record<string, { security: unknown[]; parameters: Parameter[]; requestBody?: unknown }>>;
+  const doc = inlineRefs(await (await fetch(`${stack.api.url}/v1/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, { security: unknown[]; parameters?: Parameter[]; requestBody?: unknown }>>;
   };
   operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, o]) => ({
       method,
       path,
       auth: o.security.length > 0,
-      parameters: o.parameters,
+      parameters: o.parameters ?? [],
       body: (o.requestBody as { content: Record<string, { schema: Schema }> } | undefined)?.content['application/json']
         ?.schema,
     })),

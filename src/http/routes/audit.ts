@@ -37,6 +37,7 @@ export function auditRoutes({ router, registry, deps }: RouteContext): void {
         limit: limitSchema,
       }),
       responses: { 200: { description: 'A page of events', schema: pageOf(auditEventSchema) } },
+      errors: ['FORBIDDEN'],
     },
     async ({ query, res }) => {
       const page = await deps.audit.list(callerOf(res), query);

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { mpinPattern, mpinWeakness, type MpinStatus } from '../../auth/mpin';
+import { mpinPattern, type MpinStatus } from '../../auth/mpin';
 import { enforceRate } from '../../auth/rate-limit';
 import { originOf } from '../../auth/step-up';
 import { AppError } from '../../errors';
@@ -8,13 +8,9 @@ import { canManage } from '../../users/hierarchy';
 import { callerOf } from '../auth';
 import type { RouteContext } from '../context';
 import { defineRoute } from '../route';
-import { idParams, idSchema, mobileSchema } from '../schemas';
+import { idParams, idSchema, mobileSchema, newMpinSchema } from '../schemas';
 
 const sixDigits = z.string().regex(mpinPattern, '6 digits');
-const newMpin = sixDigits.superRefine((v, ctx) => {
-  const weak = mpinWeakness(v);
-  if (weak) ctx.addIssue({ code: 'custom', message: `too easy to guess: ${weak}` });
-});
 
 const tokenPairSchema = z.object({
   accessToken: z.string().describe('JWT for Authorization: Bearer; lives expiresIn seconds'),
@@ -60,6 +56,7 @@ export function authRoutes({ router, publicRouter, registry, deps }: RouteContex
         202: { description: 'Challenge', schema: z.object({ challengeId: z.string(), expiresAt: z.string() }) },
         429: { description: `More than ${cfg.otpPerMobilePerHour} codes for this mobile in an hour (Retry-After)` },
       },
+      errors: ['RATE_LIMITED'],
     },
     async ({ body, req, res }) => {
       await limitByIp(req, res);
@@ -86,6 +83,7 @@ export function authRoutes({ router, publicRouter, registry, deps }: RouteContex
       auth: false,
       body: z.object({ challengeId: idSchema, otp: sixDigits }),
       responses: { 200: { description: 'Signed in', schema: tokenPairSchema } },
+      errors: ['UNAUTHENTICATED', 'USER_SUSPENDED', 'RATE_LIMITED'],
     },
     async ({ body, req, res }) => {
       await limitByIp(req, res);
@@ -104,6 +102,7 @@ export function authRoutes({ router, publicRouter, registry, deps }: RouteContex
       auth: false,
       body: z.object({ refreshToken: z.string().min(1).max(256) }),
       responses: { 200: { description: 'The next pair', schema: tokenPairSchema } },
+      errors: ['UNAUTHENTICATED', 'RATE_LIMITED'],
     },
     async ({ body, req, res }) => {
       await limitByIp(req, res);
@@ -120,6 +119,7 @@ export function authRoutes({ router, publicRouter, registry, deps }: RouteContex
       summary: "End the caller's session: its access and refresh tokens stop working (session tokens only)",
       tags,
       responses: { 204: { description: 'Signed out' } },
+      errors: ['FORBIDDEN'],
     },
     async ({ req, res }) => {
       await limitByIp(req, res);
@@ -145,8 +145,9 @@ export function authRoutes({ router, publicRouter, registry, deps }: RouteContex
       summary:
         "Set the caller's 6-digit mPIN (not a trivial sequence), or change it with currentMpin; wrong tries count toward the lock",
       tags,
-      body: z.object({ mpin: newMpin, currentMpin: sixDigits.optional() }),
+      body: z.object({ mpin: newMpinSchema, currentMpin: sixDigits.optional() }),
       responses: { 204: { description: 'Set' } },
+      errors: ['STEP_UP_REQUIRED', 'USER_SUSPENDED'],
     },
     async ({ body, req, res }) => {
       await limitByIp(req, res);
@@ -165,6 +166,7 @@ export function authRoutes({ router, publicRouter, registry, deps }: RouteContex
       tags,
       params: idParams,
       responses: { 200: { description: 'mPIN state', schema: mpinStatusSchema } },
+      errors: ['NOT_FOUND'],
     },
     async ({ params, res }) => {
       const user = await deps.users.visible(callerOf(res), params.id);
@@ -182,6 +184,7 @@ export function authRoutes({ router, publicRouter, registry, deps }: RouteContex
       tags,
       params: idParams,
       responses: { 200: { description: 'mPIN state', schema: mpinStatusSchema } },
+      errors: ['FORBIDDEN', 'NOT_FOUND'],
     },
     async ({ params, req, res }) => {
       const caller = callerOf(res);

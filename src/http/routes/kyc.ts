@@ -79,6 +79,7 @@ export function kycRoutes({ router, publicRouter, registry, deps }: RouteContext
       summary: "Send a 6-digit code by SMS to the caller's registered mobile (step to the min tier)",
       tags,
       responses: { 202: { description: 'Sent', schema: otpSentSchema }, 429: rateLimited, 503: unavailable },
+      errors: ['FORBIDDEN', 'CONFLICT', 'UNAVAILABLE'],
     },
     async ({ res }) => {
       const caller = callerOf(res);
@@ -96,7 +97,8 @@ export function kycRoutes({ router, publicRouter, registry, deps }: RouteContext
       summary: 'Check the mobile code: verified (tier min), or invalid_otp with attemptsLeft (3 tries a code)',
       tags,
       body: z.object({ otp: otpSchema }),
-      responses: { 200: { description: 'The verdict', schema: verdictSchema } },
+      responses: { 200: { description: 'The verdict', schema: verdictSchema }, 503: unavailable },
+      errors: ['FORBIDDEN', 'CONFLICT', 'UNAVAILABLE'],
     },
     async ({ body, res }) => {
       res.json(await deps.kyc.verifyMobileOtp(callerOf(res), body.otp));
@@ -113,6 +115,7 @@ export function kycRoutes({ router, publicRouter, registry, deps }: RouteContext
       tags,
       body: z.object({ aadhaarNumber: aadhaarNumberSchema }),
       responses: { 202: { description: 'Sent', schema: otpSentSchema }, 429: rateLimited, 503: unavailable },
+      errors: ['FORBIDDEN', 'CONFLICT', 'UNAVAILABLE'],
     },
     async ({ body, res }) => {
       const caller = callerOf(res);
@@ -131,6 +134,7 @@ export function kycRoutes({ router, publicRouter, registry, deps }: RouteContext
       tags,
       body: z.object({ otp: otpSchema }),
       responses: { 200: { description: 'The verdict', schema: verdictSchema }, 503: unavailable },
+      errors: ['FORBIDDEN', 'CONFLICT', 'UNAVAILABLE'],
     },
     async ({ body, res }) => {
       res.json(await deps.kyc.verifyAadhaarOtp(callerOf(res), body.otp));
@@ -151,6 +155,7 @@ export function kycRoutes({ router, publicRouter, registry, deps }: RouteContext
         202: { description: 'Submitted', schema: z.object({ status: z.literal('pan_pending') }) },
         503: unavailable,
       },
+      errors: ['FORBIDDEN', 'CONFLICT', 'UNAVAILABLE'],
     },
     async ({ body, res }) => {
       res.status(202).json(await deps.kyc.submitPan(callerOf(res), body.pan, body.name));
@@ -167,6 +172,7 @@ export function kycRoutes({ router, publicRouter, registry, deps }: RouteContext
       tags,
       params: userIdParams,
       responses: { 200: { description: 'KYC state', schema: kycSchema } },
+      errors: ['FORBIDDEN', 'NOT_FOUND'],
     },
     async ({ params, res }) => {
       res.json(kycView(await deps.kyc.view(callerOf(res), params.userId)));
@@ -189,6 +195,7 @@ export function kycRoutes({ router, publicRouter, registry, deps }: RouteContext
           schema: z.object({ userId: z.string(), status: z.literal('re_kyc_requested') }),
         },
       },
+      errors: ['FORBIDDEN', 'NOT_FOUND'],
     },
     async ({ params, body, res }) => {
       await deps.kyc.requireReKyc(callerOf(res), params.userId, body.reason);
@@ -207,6 +214,7 @@ export function kycRoutes({ router, publicRouter, registry, deps }: RouteContext
       auth: false,
       body: panWebhookBody,
       responses: { 200: { description: 'Received' } },
+      errors: ['UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT'],
     },
     async ({ body, req, res }) => {
       if (!validSignature(deps.config.kyc.webhookSecret, rawBodyOf(req), req.header('x-signature'))) {

@@ -1,12 +1,12 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { requireStepUp, stepUpHeaders } from '../../auth/step-up';
+import { requireStepUp } from '../../auth/step-up';
 import type { OpsActor } from '../../ops/service';
 import { OpsService } from '../../ops/service';
 import { callerOf } from '../auth';
 import type { RouteContext } from '../context';
 import { defineRoute } from '../route';
-import { idParams, noteSchema, topupSchema } from '../schemas';
+import { idParams, noteSchema, stepUpHeaders, topupSchema } from '../schemas';
 import { rechargeView } from './recharges';
 import { topupView } from './topups';
 
@@ -90,6 +90,7 @@ function stuckListRoutes({ router, registry, deps }: RouteContext): void {
       summary:
         'Recharges and top-ups that need a person, oldest first, each with why, its age, the money held and its workflow',
       tags,
+      errors: ['FORBIDDEN'],
       responses: {
         200: {
           description: 'The stuck list',
@@ -128,6 +129,7 @@ function caseRoutes({ router, registry, deps }: RouteContext): void {
         tags,
         params: idParams,
         responses: { 200: { description: 'Everything known about it' } },
+        errors: ['FORBIDDEN', 'NOT_FOUND'],
       },
       async ({ params, res }) => {
         const d = await deps.ops.show(callerOf(res), kind === 'recharges' ? 'recharge' : 'topup', params.id);
@@ -159,6 +161,15 @@ function topupResolutionRoutes({ router, registry, deps }: RouteContext): void {
         headers: action === 'approve' ? stepUpHeaders : undefined,
         body: z.object({ note: noteSchema }),
         responses: { 200: { description: 'The top-up', schema: topupSchema } },
+        errors: [
+          'FORBIDDEN',
+          'NOT_FOUND',
+          'CONFLICT',
+          'USER_SUSPENDED',
+          'INSUFFICIENT_FUNDS',
+          'LIMIT_EXCEEDED',
+          ...(action === 'approve' ? (['STEP_UP_REQUIRED'] as const) : []),
+        ],
       },
       async ({ params, body, req, res }) => {
         const actor = actorOf(req, res);
@@ -188,6 +199,7 @@ function workflowRetryRoutes({ router, registry, deps }: RouteContext): void {
       params: workflowIdParams,
       body: z.object({ reason: noteSchema }),
       responses: { 200: { description: 'The reset', schema: retryResultSchema } },
+      errors: ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'UNAVAILABLE'],
     },
     async ({ params, body, req, res }) => {
       const result = await deps.ops.retry(actorOf(req, res), params.workflowId, body.reason);
@@ -216,6 +228,7 @@ function workflowRetryRoutes({ router, registry, deps }: RouteContext): void {
         limit: z.number().int().min(1).max(1000).default(100),
         dryRun: z.boolean().default(false),
       }),
+      errors: ['FORBIDDEN', 'UNAVAILABLE'],
       responses: {
         200: {
           description: 'What happened to each matching workflow',
@@ -256,6 +269,7 @@ function ledgerCheckRoutes({ router, registry, deps }: RouteContext): void {
       summary:
         "Check the ledger's invariants now (debits = credits, account totals, no negative wallets, holds resolved once, hash chain)",
       tags,
+      errors: ['FORBIDDEN'],
       responses: {
         200: {
           description: 'The report',
@@ -285,6 +299,7 @@ function ledgerCheckRoutes({ router, registry, deps }: RouteContext): void {
       summary: 'The latest reconciliation run (ledger, outstanding holds, provider settlements)',
       tags,
       responses: { 200: { description: 'The run', schema: reconciliationSchema } },
+      errors: ['FORBIDDEN', 'NOT_FOUND', 'UNAVAILABLE'],
     },
     async ({ res }) => {
       res.json(await deps.ops.latestReconciliation(callerOf(res)));
@@ -300,6 +315,7 @@ function ledgerCheckRoutes({ router, registry, deps }: RouteContext): void {
       summary: 'Run a reconciliation now (the workflow the hourly schedule runs) and return its result',
       tags,
       responses: { 200: { description: 'The run', schema: reconciliationSchema } },
+      errors: ['FORBIDDEN', 'NOT_FOUND', 'UNAVAILABLE'],
     },
     async ({ req, res }) => {
       res.json(await deps.ops.reconcileNow(actorOf(req, res)));

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { AppError } from '../../errors';
 import { CallbackRejected } from '../../providers/recharge/types';
 import type { Recharge } from '../../recharges/types';
-import { rechargeStatuses } from '../../recharges/types';
-import { requireStepUp, stepUpHeaders } from '../../auth/step-up';
+import { rechargeStatuses, refusalCodes } from '../../recharges/types';
+import { requireStepUp } from '../../auth/step-up';
 import { callerOf, requireMoneyMover } from '../auth';
 import type { RouteContext } from '../context';
 import { respondIdempotently } from '../idempotency';
@@ -12,13 +12,14 @@ import { defineRoute } from '../route';
 import {
   amountSchema,
   cursorSchema,
-  idempotencyHeader,
+  idempotencyHeaders,
   idParams,
   idSchema,
   isoTime,
   limitSchema,
   noteSchema,
   pageOf,
+  stepUpHeaders,
 } from '../schemas';
 import { rawBodyOf } from '../webhooks';
 
@@ -86,21 +87,33 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
       path: '/v1/recharges',
       summary: 'Start a recharge (a durable workflow); ?waitMs waits up to 30 s for a final status',
       tags,
-      headers: idempotencyHeader.extend(stepUpHeaders.shape),
+      headers: idempotencyHeaders.extend(stepUpHeaders.shape),
       body: createBody,
       query: z.object({ waitMs: z.coerce.number().int().min(0).max(30_000).default(0) }),
       responses: {
         200: { description: 'Final within waitMs', schema: rechargeSchema },
         202: { description: 'Accepted: screened and the amount held', schema: rechargeSchema },
+        503: { description: 'Not screened within 15 s: retry with the same Idempotency-Key' },
       },
+      errors: [
+        'FORBIDDEN',
+        'UNKNOWN_OPERATOR',
+        'INVALID_AMOUNT',
+        ...refusalCodes,
+        'STEP_UP_REQUIRED',
+        'IDEMPOTENCY_CONFLICT',
+        'CONFLICT',
+        'UNAVAILABLE',
+      ],
     },
-    async ({ body, query, req, res }) => {
+    async ({ body, query, headers, req, res }) => {
       const caller = callerOf(res);
       requireMoneyMover(caller);
       const recharge = await deps.recharges.validate(caller, body);
       await deps.admission.admit(caller, req.header('idempotency-key'), res);
       await requireStepUp(deps, caller, req, body.amount);
-      await respondIdempotently(deps.idempotency, `recharge:${caller.id}`, req, res, async (key) => {
+      const key = headers['idempotency-key'];
+      await respondIdempotently(deps.idempotency, `recharge:${caller.id}`, key, req, res, async () => {
         const r = await deps.recharges.create(caller, recharge, key, query.waitMs);
         return { status: isFinal(r) ? 200 : 202, body: rechargeView(r) };
       });
@@ -125,6 +138,7 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
         clientRef: z.string().min(1).max(128).optional().describe('the Idempotency-Key the caller started it with'),
       }),
       responses: { 200: { description: 'A page of recharges', schema: pageOf(rechargeSchema) } },
+      errors: ['NOT_FOUND'],
     },
     async ({ query, res }) => {
       const { cursor, ...filter } = query;
@@ -143,6 +157,7 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
       tags,
       params: idParams,
       responses: { 200: { description: 'The recharge', schema: rechargeSchema } },
+      errors: ['NOT_FOUND'],
     },
     async ({ params, res }) => {
       res.json(rechargeView(await deps.recharges.visible(callerOf(res), params.id)));
@@ -160,6 +175,7 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
       params: idParams,
       body: z.object({ reason: noteSchema }),
       responses: { 202: { description: 'Dispute accepted', schema: rechargeSchema } },
+      errors: ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
     },
     async ({ params, body, res }) => {
       res.status(202).json(rechargeView(await deps.recharges.dispute(callerOf(res), params.id, body.reason)));
@@ -181,6 +197,7 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
         note: noteSchema,
       }),
       responses: { 200: { description: 'The recharge after resolution', schema: rechargeSchema } },
+      errors: ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'USER_SUSPENDED'],
     },
     async ({ params, body, req, res }) => {
       const actor = {
@@ -206,6 +223,7 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
       auth: false,
       params: z.object({ provider: z.string().regex(/^[a-z0-9_-]{1,32}$/) }),
       responses: { 200: { description: 'Received' } },
+      errors: ['UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT'],
     },
     async ({ params, req, res }) => {
       const provider = await deps.rechargeProviders.get(params.provider);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireStepUp, stepUpHeaders } from '../../auth/step-up';
+import { requireStepUp } from '../../auth/step-up';
 import { AppError } from '../../errors';
 import { rawBodyOf, validSignature } from '../webhooks';
 import type { Topup } from '../../topups/types';
@@ -11,11 +11,13 @@ import { defineRoute } from '../route';
 import {
   amountSchema,
   cursorSchema,
-  idempotencyHeader,
+  idempotencyHeaders,
   idParams,
   limitSchema,
   noteSchema,
+  optionalIdempotencyHeaders,
   pageOf,
+  stepUpHeaders,
   topupSchema,
 } from '../schemas';
 
@@ -68,14 +70,16 @@ export function topupRoutes({ router, publicRouter, registry, deps }: RouteConte
       path: '/v1/topups',
       summary: 'Add money: a bank-transfer fund request for the upline to approve, or a payment-gateway order',
       tags,
-      headers: idempotencyHeader,
+      headers: idempotencyHeaders,
       body: createBody,
       responses: { 202: { description: 'Accepted', schema: topupSchema } },
+      errors: ['FORBIDDEN', 'USER_SUSPENDED', 'IDEMPOTENCY_CONFLICT', 'CONFLICT', 'UNAVAILABLE'],
     },
-    async ({ body, req, res }) => {
+    async ({ body, headers, req, res }) => {
       const caller = callerOf(res);
       requireMoneyMover(caller);
-      await respondIdempotently(deps.idempotency, `topup:${caller.id}`, req, res, async (key) => ({
+      const key = headers['idempotency-key'];
+      await respondIdempotently(deps.idempotency, `topup:${caller.id}`, key, req, res, async () => ({
         status: 202,
         body: topupView(await deps.topups.create(caller, body, key)),
       }));
@@ -110,6 +114,7 @@ export function topupRoutes({ router, publicRouter, registry, deps }: RouteConte
       tags,
       params: idParams,
       responses: { 200: { description: 'The top-up', schema: topupSchema } },
+      errors: ['NOT_FOUND'],
     },
     async ({ params, res }) => {
       res.json(topupView(await deps.topups.visible(callerOf(res), params.id)));
@@ -127,11 +132,21 @@ export function topupRoutes({ router, publicRouter, registry, deps }: RouteConte
         tags,
         params: idParams,
         headers:
-          action === 'approve' ? idempotencyHeader.partial().extend(stepUpHeaders.shape) : idempotencyHeader.partial(),
+          action === 'approve' ? optionalIdempotencyHeaders.extend(stepUpHeaders.shape) : optionalIdempotencyHeaders,
         body: z.object({ note: noteSchema.optional() }),
         responses: { 200: { description: 'The top-up', schema: topupSchema } },
+        errors: [
+          'FORBIDDEN',
+          'NOT_FOUND',
+          'IDEMPOTENCY_CONFLICT',
+          'CONFLICT',
+          'USER_SUSPENDED',
+          'INSUFFICIENT_FUNDS',
+          'LIMIT_EXCEEDED',
+          ...(action === 'approve' ? (['STEP_UP_REQUIRED'] as const) : []),
+        ],
       },
-      async ({ params, body, req, res }) => {
+      async ({ params, body, headers, req, res }) => {
         const caller = callerOf(res);
         if (action === 'approve') {
           const topup = await deps.topups.visible(caller, params.id);
@@ -143,11 +158,12 @@ export function topupRoutes({ router, publicRouter, registry, deps }: RouteConte
         });
         // The key is optional here: a top-up takes one decision anyway (a second one is 409); with
         // a key, a retried request gets the first answer back instead.
-        if (req.header('idempotency-key') === undefined) {
+        const key = headers['idempotency-key'];
+        if (key === undefined) {
           res.json((await run()).body);
           return;
         }
-        await respondIdempotently(deps.idempotency, `topup-decision:${caller.id}`, req, res, run);
+        await respondIdempotently(deps.idempotency, `topup-decision:${caller.id}`, key, req, res, run);
       },
     );
   }
@@ -163,6 +179,7 @@ export function topupRoutes({ router, publicRouter, registry, deps }: RouteConte
       auth: false,
       body: gatewayWebhookBody,
       responses: { 200: { description: 'Received' } },
+      errors: ['UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT'],
     },
     async ({ body, req, res }) => {
       if (!validSignature(deps.config.providers.gatewayWebhookSecret, rawBodyOf(req), req.header('x-signature'))) {

@@ -50,6 +50,7 @@ export function userRoutes({ router, registry, deps }: RouteContext): void {
       tags,
       body: createUserBody,
       responses: { 201: { description: 'Created', schema: userSchema } },
+      errors: ['FORBIDDEN', 'NOT_FOUND', 'USER_SUSPENDED', 'CONFLICT'],
     },
     async ({ body, res }) => {
       const user = await deps.users.create(callerOf(res), body);
@@ -67,6 +68,7 @@ export function userRoutes({ router, registry, deps }: RouteContext): void {
       tags,
       query: z.object({ parentId: idSchema.optional(), cursor: cursorSchema, limit: limitSchema }),
       responses: { 200: { description: 'A page of users', schema: pageOf(userSchema) } },
+      errors: ['NOT_FOUND'],
     },
     async ({ query, res }) => {
       const page = await deps.users.list(callerOf(res), {
@@ -88,6 +90,7 @@ export function userRoutes({ router, registry, deps }: RouteContext): void {
       tags,
       params: idParams,
       responses: { 200: { description: 'The user', schema: userSchema } },
+      errors: ['NOT_FOUND'],
     },
     async ({ params, res }) => {
       res.json(userView(await deps.users.visible(callerOf(res), params.id)));
@@ -108,6 +111,7 @@ export function userRoutes({ router, registry, deps }: RouteContext): void {
         tags,
         params: idParams,
         responses: { 200: { description: 'The user', schema: userSchema } },
+        errors: ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
       },
       async ({ params, res }) => {
         res.json(userView(await deps.users.setStatus(callerOf(res), params.id, status)));
@@ -125,6 +129,7 @@ export function userRoutes({ router, registry, deps }: RouteContext): void {
       tags: ['authentication'],
       body: z.object({ userId: idSchema.optional(), name: z.string().trim().min(1).max(100) }),
       responses: { 201: { description: 'Created', schema: z.object({ id: z.string(), key: z.string() }) } },
+      errors: ['FORBIDDEN', 'NOT_FOUND'],
     },
     async ({ body, res }) => {
       res.status(201).json(await deps.users.createApiKey(callerOf(res), body));
@@ -141,6 +146,7 @@ export function userRoutes({ router, registry, deps }: RouteContext): void {
       tags: ['authentication'],
       query: z.object({ userId: idSchema.optional() }),
       responses: { 200: { description: 'Keys', schema: z.object({ items: z.array(apiKeySchema) }) } },
+      errors: ['FORBIDDEN', 'NOT_FOUND'],
     },
     async ({ query, res }) => {
       const caller = callerOf(res);
@@ -158,6 +164,7 @@ export function userRoutes({ router, registry, deps }: RouteContext): void {
       tags: ['authentication'],
       params: idParams,
       responses: { 204: { description: 'Revoked' } },
+      errors: ['NOT_FOUND'],
     },
     async ({ params, res }) => {
       await deps.users.revokeApiKey(callerOf(res), params.id);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireStepUp, stepUpHeaders } from '../../auth/step-up';
+import { requireStepUp } from '../../auth/step-up';
 import type { StatementItem } from '../../ledger';
 import { mapRows, streamCsv, wantsCsv } from '../../reports/csv';
 import { callerOf, requireMoneyMover } from '../auth';
@@ -8,7 +8,7 @@ import { respondIdempotently } from '../idempotency';
 import { defineRoute } from '../route';
 import {
   amountSchema,
-  idempotencyHeader,
+  idempotencyHeaders,
   idSchema,
   isoTime,
   limitSchema,
@@ -16,6 +16,7 @@ import {
   pageOf,
   statementCursorSchema,
   statementItemSchema,
+  stepUpHeaders,
   transferSchema,
   userIdParams,
   walletSchema,
@@ -47,6 +48,7 @@ export function walletRoutes({ router, registry, deps }: RouteContext): void {
       tags,
       params: userIdParams,
       responses: { 200: { description: 'The wallet', schema: walletSchema } },
+      errors: ['NOT_FOUND'],
     },
     async ({ params, res }) => {
       res.json(await deps.wallets.wallet(callerOf(res), params.userId));
@@ -68,7 +70,10 @@ export function walletRoutes({ router, registry, deps }: RouteContext): void {
         cursor: statementCursorSchema,
         limit: limitSchema,
       }),
-      responses: { 200: { description: 'A page of entries', schema: pageOf(statementItemSchema) } },
+      responses: {
+        200: { description: 'A page of entries', schema: pageOf(statementItemSchema), alternatives: ['text/csv'] },
+      },
+      errors: ['NOT_FOUND'],
     },
     async ({ params, query, req, res }) => {
       const caller = callerOf(res);
@@ -94,15 +99,27 @@ export function walletRoutes({ router, registry, deps }: RouteContext): void {
       path: '/v1/transfers',
       summary: 'Move money between a user and its downline: credit down, or pull back up (admin, direct upline)',
       tags,
-      headers: idempotencyHeader.extend(stepUpHeaders.shape),
+      headers: idempotencyHeaders.extend(stepUpHeaders.shape),
       body: z.object({ fromUserId: idSchema, toUserId: idSchema, amount: amountSchema, note: noteSchema.optional() }),
       responses: { 201: { description: 'Completed', schema: transferSchema } },
+      errors: [
+        'FORBIDDEN',
+        'NOT_FOUND',
+        'IDEMPOTENCY_CONFLICT',
+        'CONFLICT',
+        'INSUFFICIENT_FUNDS',
+        'LIMIT_EXCEEDED',
+        'USER_SUSPENDED',
+        'KYC_REQUIRED',
+        'STEP_UP_REQUIRED',
+      ],
     },
-    async ({ body, req, res }) => {
+    async ({ body, headers, req, res }) => {
       const caller = callerOf(res);
       requireMoneyMover(caller);
       await requireStepUp(deps, caller, req, body.amount);
-      await respondIdempotently(deps.idempotency, `transfer:${caller.id}`, req, res, async (key) => {
+      const key = headers['idempotency-key'];
+      await respondIdempotently(deps.idempotency, `transfer:${caller.id}`, key, req, res, async () => {
         const t = await deps.wallets.transfer(caller, body, key);
         return { status: 201, body: { ...t, createdAt: t.createdAt.toISOString() } };
       });

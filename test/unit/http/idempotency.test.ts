@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Request } from 'express';
-import { idempotencyKeySchema, requestHash } from '../../../src/http/idempotency';
+import { requestHash } from '../../../src/http/idempotency';
+import { idempotencyKeySchema } from '../../../src/http/schemas';
 
 const req = (method: string, path: string, body: unknown) => ({ method, baseUrl: '', path, body }) as Request;
 
