@@ -47,7 +47,7 @@ async function sentCount(userIds: string[]): Promise<number> {
   return Number(r.n);
 }
 
-test('a worker killed mid-batch loses no event or alert and sends none to the wrong owner', async (t) => {
+test('a worker killed mid-batch loses no event or alert and sends none to the wrong owner', async (ctx) => {
   const n = await fundedRetailer(admin, 0);
   const utr = `UTR${Date.now()}${Math.floor(Math.random() * 1e6)}`;
   const t = await n.dist.post<{ id: string }>('/v1/topups', { method: 'bank_transfer', amount: 100_000, utr });
@@ -161,6 +161,6 @@ test('a worker killed mid-batch loses no event or alert and sends none to the wr
   }
   // At least once: only the wave in flight at the kill may go out twice.
   assert.ok(duplicates <= 8, `${duplicates} duplicates`);
-  t.diagnostic(`${sentAtKill} of ${expectedSms} alerts sent at the kill; ${duplicates} sent twice`);
+  ctx.diagnostic(`${sentAtKill} of ${expectedSms} alerts sent at the kill; ${duplicates} sent twice`);
   assert.ok(atKill > 0);
 });
