@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
@@ -63,11 +63,15 @@ async function apiWithBounds(platform: number, perUser: number): Promise<string>
   return api.url;
 }
 
-function start(api: ApiClient, key: string) {
-  return api.call<{ id: string; status: string; error?: { code: string } }>(
+/**
+ * A recharge that stays pending; amounts differ (₹1 steps) so that concurrent ones are not
+ * refused as duplicates of each other.
+ */
+function start(api: ApiClient, key: string, amount = AMOUNT + randomInt(0, 100) * 100) {
+  return api.call<{ id: string; status: string; amount: number; error?: { code: string } }>(
     'POST',
     '/v1/recharges',
-    { operator: 'JIO', subscriber: PENDING_FOREVER, amount: AMOUNT },
+    { operator: 'JIO', subscriber: PENDING_FOREVER, amount },
     { 'Idempotency-Key': key },
   );
 }
@@ -143,17 +147,18 @@ describe('admission control: a bound on recharges in flight, answered 429 before
       await expectNothingFrom(n.retailerId, r.key);
     }
     // Only the admitted ones hold money; the balance itself has not moved.
+    const held = ok.reduce((sum, r) => sum + r.reply.body.amount, 0);
     assert.deepEqual(await balanceOf(n.retailer, n.retailerId), {
       ...before,
-      held: 3 * AMOUNT,
-      available: before.balance - 3 * AMOUNT,
+      held,
+      available: before.balance - held,
     });
     assert.equal((await db('recharges').where({ user_id: n.retailerId })).length, 3);
 
     // Still full: a refused key is refused again, and a retry of an admitted one is answered as before.
     const again = await start(api, refused[0]!.key);
     assert.equal(again.status, 429);
-    const retry = await start(api, ok[0]!.key);
+    const retry = await start(api, ok[0]!.key, ok[0]!.reply.body.amount);
     assert.equal(retry.status, 202, JSON.stringify(retry.body));
     assert.equal(retry.body.id, ok[0]!.reply.body.id);
 
