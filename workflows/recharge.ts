@@ -52,9 +52,32 @@ const { submitRecharge, checkRechargeStatus } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
+/** The patches a run started from 'earlier-patches-in-one' on takes without recording each. */
+type EarlierPatch =
+  | 'activities-named-for-money'
+  | 'answers-before-submission-result'
+  | 'accepted-then-failed-is-final'
+  | 'act-on-every-final-answer'
+  | 'alerts-from-events';
+
+type Patches = (id: EarlierPatch) => boolean;
+
+/**
+ * Which earlier patches' new branches this run takes; asked first thing in a run. Every patch a
+ * run records costs two history events (its marker, and the TemporalChangeVersion search
+ * attribute the SDK upserts beside it) and a visibility write, three of them on the hot path; a
+ * run started from the 'earlier-patches-in-one' patch on records that one instead and takes every
+ * EarlierPatch. Runs started before it ask each patch, as they did. A patch added later calls
+ * patched() itself.
+ */
+function earlierPatches(): Patches {
+  const inOne = patched('earlier-patches-in-one');
+  return (id) => inOne || patched(id);
+}
+
 /** The money steps under the names this run's history records them by. */
-function moneySteps() {
-  return patched('activities-named-for-money')
+function moneySteps(has: Patches) {
+  return has('activities-named-for-money')
     ? { hold: holdForRecharge, capture: captureRecharge, release: releaseRechargeHold }
     : { hold: screenAndReserve, capture: settleRechargeSuccess, release: settleRechargeFailure };
 }
@@ -91,6 +114,7 @@ function outcomeOf(r: ProviderResult, source: string): Outcome | undefined {
  * A recharge nobody can settle goes to manual review, where support resolves it by signal.
  */
 export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<RechargeState> {
+  const has = earlierPatches();
   const state: RechargeState = {
     rechargeId: input.rechargeId,
     status: 'received',
@@ -120,7 +144,7 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
   // the recharge, about its own transaction, count; each is kept, in order, to be acted on. One
   // may arrive while the submission is still in flight (the provider answered and called back
   // before the activity's result came): it is kept, and sorted out once the holder is known.
-  const keepEarlyAnswers = patched('answers-before-submission-result');
+  const keepEarlyAnswers = has('answers-before-submission-result');
   setHandler(providerUpdateSignal, (u: ProviderUpdate) => {
     if (!outcomeOf(u.result, 'callback')) return;
     if (!keepEarlyAnswers && u.provider !== state.provider) return;
@@ -134,7 +158,7 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
     inbox.checkNow = true;
   });
 
-  const money = moneySteps();
+  const money = moneySteps(has);
   const screening = await money.hold({ ...input, workflowId: workflowInfo().workflowId });
   if (!screening.ok) {
     state.rejection = { code: screening.code, message: screening.message };
@@ -147,7 +171,7 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
   state.status = 'processing';
   screened = true;
 
-  const outcome = await route(input, state, inbox, setStatus);
+  const outcome = await route(input, state, inbox, setStatus, has);
 
   if (outcome.kind === 'success') {
     state.operatorRef = outcome.operatorRef;
@@ -171,7 +195,7 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
     });
     setStatus('failed');
   }
-  await notifyOldRuns(input, state);
+  await notifyOldRuns(input, state, has);
   // Answers that came after the outcome (success then reversed, during settlement or just
   // before closing) are acted on here. Checked right before returning, in the same workflow
   // task: one that arrives later fails the completion and is handled on the next task; once
@@ -180,8 +204,8 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
     await condition(allHandlersFinished);
     const later = inbox.answers.shift();
     if (!later) break;
-    if (!patched('act-on-every-final-answer')) continue;
-    await actOnLaterAnswer(input, state, later);
+    if (!has('act-on-every-final-answer')) continue;
+    await actOnLaterAnswer(input, state, later, has);
   }
   return state;
 }
@@ -206,7 +230,12 @@ interface Inbox {
  * provider and refunded; a success after the amount was released is noted for support (the
  * subscriber has the recharge but the wallet got its money back).
  */
-async function actOnLaterAnswer(input: RechargeWorkflowInput, state: RechargeState, u: ProviderUpdate): Promise<void> {
+async function actOnLaterAnswer(
+  input: RechargeWorkflowInput,
+  state: RechargeState,
+  u: ProviderUpdate,
+  has: Patches,
+): Promise<void> {
   const r = u.result;
   if (state.status === 'success' && (r.status === 'reversed' || r.status === 'failed')) {
     const refund = await confirmAndRefund({
@@ -219,7 +248,7 @@ async function actOnLaterAnswer(input: RechargeWorkflowInput, state: RechargeSta
     if (refund.reversed) {
       state.status = 'reversed';
       upsertSearchAttributes([{ key: searchAttributes.rechargeStatus, value: 'reversed' }]);
-      await notifyOldRuns(input, state);
+      await notifyOldRuns(input, state, has);
     }
   } else if (state.status === 'failed' && r.status === 'success') {
     await noteRecharge({
@@ -236,6 +265,7 @@ async function route(
   state: RechargeState,
   inbox: Inbox,
   setStatus: (s: RechargeStatus) => void,
+  has: Patches,
 ): Promise<Outcome> {
   const tried: string[] = [];
   for (;;) {
@@ -263,8 +293,7 @@ async function route(
     // A failure the provider reports for a recharge it had already accepted (learnt by the status
     // check of an interrupted attempt) is that recharge's outcome, as it is when learnt by a
     // callback or a poll: it is never sent to a second provider.
-    const acceptedThenFailed =
-      sent.checked === true && r.status === 'failed' && patched('accepted-then-failed-is-final');
+    const acceptedThenFailed = sent.checked === true && r.status === 'failed' && has('accepted-then-failed-is-final');
     if (r.status === 'unavailable' || (r.status === 'failed' && r.fault === 'provider' && !acceptedThenFailed)) {
       tried.push(sent.provider);
       continue; // the provider's trouble, not the subscriber's: next provider
@@ -323,8 +352,8 @@ function resolved(r: Resolution): Outcome {
  * the settlement recorded (docs/ARCHITECTURE.md "Events"). Older runs started one
  * notificationWorkflow per message here.
  */
-async function notifyOldRuns(input: RechargeWorkflowInput, state: RechargeState): Promise<void> {
-  if (!patched('alerts-from-events')) await notify(input, state);
+async function notifyOldRuns(input: RechargeWorkflowInput, state: RechargeState, has: Patches): Promise<void> {
+  if (!has('alerts-from-events')) await notify(input, state);
 }
 
 /** SMS and email in their own workflows: an outage there never holds up money. */
