@@ -352,9 +352,11 @@ export class ConfigService {
 
   /** A status check of a reference the provider cannot know: a not-found (or any status) answer proves the definition works. */
   async dryRun(
+    caller: Actor['caller'],
     name: string,
     definition: unknown,
   ): Promise<{ name: string; reachable: boolean; result: ProviderResult }> {
+    requireAdmin(caller, 'checks provider definitions');
     const provider = this.buildProvider(name, definition);
     const { result } = await provider.status(`dryrun-${randomUUID()}`);
     return { name, reachable: result.status !== 'unknown' && result.status !== 'unavailable', result };

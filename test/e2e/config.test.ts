@@ -344,6 +344,13 @@ describe('providers and routes', () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(ok.body.reachable, true);
     assert.equal(ok.body.result.status, 'not_found');
+    const n = await fundedRetailer(admin, 0);
+    const notAdmin = await n.dist.post(
+      '/v1/providers?dryRun=true',
+      { name: gamma, definition: await gammaDefinition() },
+      false,
+    );
+    assert.equal(notAdmin.status, 403);
     const elsewhere = { ...(await gammaDefinition()), baseUrl: 'http://127.0.0.1:9/none' };
     const down = await admin.post<{ reachable: boolean }>(
       '/v1/providers?dryRun=true',

@@ -259,8 +259,7 @@ export function configRoutes({ router, registry, deps }: RouteContext): void {
     async ({ query, body, req, res }) => {
       const actor = actorOf(req, res);
       if (query.dryRun) {
-        await cfg.providers(actor.caller);
-        res.json(await cfg.dryRun(body.name, body.definition));
+        res.json(await cfg.dryRun(actor.caller, body.name, body.definition));
         return;
       }
       res.status(201).json(providerView(await cfg.createProvider(actor, body)));
@@ -299,7 +298,7 @@ export function configRoutes({ router, registry, deps }: RouteContext): void {
       if (query.dryRun) {
         const current = (await cfg.providers(actor.caller)).find((p) => p.name === params.name);
         if (!current) throw new AppError('NOT_FOUND', 'Provider not found');
-        res.json(await cfg.dryRun(params.name, body.definition ?? current.definition));
+        res.json(await cfg.dryRun(actor.caller, params.name, body.definition ?? current.definition));
         return;
       }
       res.json(providerView(await cfg.updateProvider(actor, params.name, body)));
