@@ -242,50 +242,58 @@ test(
   }),
 );
 
+/**
+ * A stream of requests during which `what` is stopped for 3 s, 1.5 s in: every request must still
+ * end as the model says, and no worker process may die.
+ */
+async function streamThroughOutage(
+  what: string,
+  label: string,
+  stop: () => Promise<void>,
+  start: () => Promise<void>,
+): Promise<void> {
+  const t0 = Date.now();
+  const net = await buildNet(admin, 3, 200_000);
+  const requests = streamRequests(net, { recharges: 24, topups: 4, transfers: 6 });
+  const exitsBefore = pool!.exits.length;
+  const stream = sendStream(net, requests, 5000);
+  await sleep(1500);
+  log(`stopping ${what}`);
+  await stop();
+  await sleep(3000);
+  await start();
+  log(`${what} is back`);
+  const done = await stream;
+  log(`stream answered in ${Date.now() - t0} ms`);
+  await verify(net, done, t0);
+  assert.deepEqual(pool!.exits.slice(exitsBefore), [], 'worker processes died');
+  timings.push([label, Date.now() - t0]);
+}
+
 test(
   'PostgreSQL stopped and restarted in the middle of a stream',
   { timeout: 150_000 },
-  keepingLogsOnFailure(async () => {
-    const t0 = Date.now();
-    const net = await buildNet(admin, 3, 200_000);
-    const requests = streamRequests(net, { recharges: 24, topups: 4, transfers: 6 });
-    const exitsBefore = pool!.exits.length;
-    const stream = sendStream(net, requests, 5000);
-    await sleep(1500);
-    log('stopping PostgreSQL');
-    await infra!.stopPostgres();
-    await sleep(3000);
-    await infra!.startPostgres();
-    log('PostgreSQL is back');
-    const done = await stream;
-    log(`stream answered in ${Date.now() - t0} ms`);
-    await verify(net, done, t0);
-    assert.deepEqual(pool!.exits.slice(exitsBefore), [], 'worker processes died');
-    timings.push(['postgres restart', Date.now() - t0]);
-  }),
+  keepingLogsOnFailure(() =>
+    streamThroughOutage(
+      'PostgreSQL',
+      'postgres restart',
+      () => infra!.stopPostgres(),
+      () => infra!.startPostgres(),
+    ),
+  ),
 );
 
 test(
   'the Temporal server stopped and restarted in the middle of a stream',
   { timeout: 150_000 },
-  keepingLogsOnFailure(async () => {
-    const t0 = Date.now();
-    const net = await buildNet(admin, 3, 200_000);
-    const requests = streamRequests(net, { recharges: 24, topups: 4, transfers: 6 });
-    const exitsBefore = pool!.exits.length;
-    const stream = sendStream(net, requests, 5000);
-    await sleep(1500);
-    log('stopping the Temporal server');
-    await infra!.stopTemporal();
-    await sleep(3000);
-    await infra!.startTemporal();
-    log('the Temporal server is back');
-    const done = await stream;
-    log(`stream answered in ${Date.now() - t0} ms`);
-    await verify(net, done, t0);
-    assert.deepEqual(pool!.exits.slice(exitsBefore), [], 'worker processes died');
-    timings.push(['temporal restart', Date.now() - t0]);
-  }),
+  keepingLogsOnFailure(() =>
+    streamThroughOutage(
+      'the Temporal server',
+      'temporal restart',
+      () => infra!.stopTemporal(),
+      () => infra!.startTemporal(),
+    ),
+  ),
 );
 
 // Each boundary is aimed at the first of these scenarios whose recharge runs the activity.
