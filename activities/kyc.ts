@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { generateOtp, otpHash } from '../src/auth/otp';
 import type { Db } from '../src/db/knex';
 import { capFor, type KycCapsConfig } from '../src/kyc/caps';
-import { CircuitOpenError } from '../src/kyc/circuit-breaker';
+import { CircuitOpenError } from '../src/providers/circuit-breakers';
 import {
   KycProviderRejected,
   KycProviderUnavailable,

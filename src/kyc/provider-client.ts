@@ -1,10 +1,11 @@
 import type { Config } from '../config';
-import { CircuitBreaker } from './circuit-breaker';
+import type { Db } from '../db/knex';
+import { CircuitBreakers } from '../providers/circuit-breakers';
 
 /**
  * HTTP client of the KYC provider (in development and tests the simulator in
  * dev/simulators/kyc.ts; its header documents the wire format). Every call is bounded by a timeout
- * and goes through one circuit breaker. Error messages never carry the request body: it holds an
+ * and goes through its circuit breaker (`kyc`, shared by every process). Error messages never carry the request body: it holds an
  * Aadhaar or PAN number.
  */
 
@@ -37,14 +38,20 @@ export interface KycProviderClient {
 export interface KycProviderOptions {
   baseUrl: string;
   timeoutMs: number;
-  breaker: CircuitBreaker;
+  breakers: CircuitBreakers;
+  /** The breaker's name in `breakers`. */
+  circuit: string;
 }
+
+/** The KYC provider's circuit breaker, beside the recharge providers' (named by provider). */
+export const KYC_CIRCUIT = 'kyc';
 
 export function createKycProviderClient(opts: KycProviderOptions): KycProviderClient {
   const base = opts.baseUrl.replace(/\/$/, '');
 
   async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    return opts.breaker.run(
+    return opts.breakers.run(
+      opts.circuit,
       async () => {
         let res: Response;
         try {
@@ -85,15 +92,15 @@ export function createKycProviderClient(opts: KycProviderOptions): KycProviderCl
   };
 }
 
-/** The provider client of the configuration, with its own circuit breaker (one per process). */
-export function kycProviderFromConfig(config: Config): KycProviderClient {
+/** The provider client of the configuration, with its circuit breaker in PostgreSQL. */
+export function kycProviderFromConfig(config: Config, db: Db): KycProviderClient {
   return createKycProviderClient({
     baseUrl: config.providers.kycBaseUrl,
     timeoutMs: config.kyc.providerTimeoutMs,
-    breaker: new CircuitBreaker({
-      name: 'kyc-provider',
-      failureThreshold: config.kyc.breaker.failures,
+    breakers: new CircuitBreakers(db, {
+      threshold: config.kyc.breaker.failures,
       cooldownMs: config.kyc.breaker.cooldownSeconds * 1000,
     }),
+    circuit: KYC_CIRCUIT,
   });
 }

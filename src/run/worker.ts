@@ -85,7 +85,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
         gateway,
         db,
         kycStore: new KycStore(db),
-        kycProvider: kycProviderFromConfig(config),
+        kycProvider: kycProviderFromConfig(config, db),
         pii: piiVaultFromConfig(config.pii),
         kycSettings: { ...config.kyc, otpSecret: config.auth.otpSecret },
         recharges: new RechargeStore(db),
