@@ -10,6 +10,7 @@ COPY activities ./activities
 COPY migrations ./migrations
 COPY data ./data
 COPY scripts ./scripts
+# devDependencies (tsx, typescript, the development servers' packages) stay in this stage.
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

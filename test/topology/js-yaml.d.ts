@@ -1,5 +1,4 @@
-// js-yaml ships no types; the topology tests use only load(). It is installed through eslint
-// (@eslint/eslintrc), a pinned devDependency.
+// js-yaml ships no types; the topology tests use only load(). It is a devDependency.
 declare module 'js-yaml' {
   export function load(text: string): unknown;
 }
