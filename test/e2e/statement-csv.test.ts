@@ -63,8 +63,7 @@ test(`a ${ROWS.toLocaleString('en')}-row statement streams completely as CSV`, {
       })),
     );
   }
-  // One batch after another: entries' times then follow their sequence, so the newest-first
-  // order of the statement is the posting order.
+  // Postings are serialised by the ledger's chain head anyway: one batch after another.
   for (const batch of batches) {
     const results = await ledger.createTransfers(batch);
     assert.ok(
