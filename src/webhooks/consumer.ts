@@ -84,7 +84,6 @@ export class WebhookConsumer implements EventConsumer {
   }
 
   async sendDue(limit: number): Promise<DeliveryCounts> {
-    await this.sendPendingAlerts();
     const claimed = await this.claim(limit);
     const secrets = await this.endpointsOf(claimed);
     let sent = 0;

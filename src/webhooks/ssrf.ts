@@ -129,8 +129,21 @@ export function hostOf(url: URL): string {
 
 export type Resolve = (host: string) => Promise<string[]>;
 
-export const resolveAll: Resolve = async (host) =>
-  (await dns.promises.lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+const RESOLVE_TIMEOUT_MS = 3000;
+
+/** The system resolver's answers; a resolver that does not answer within 3 s counts as no answer. */
+export const resolveAll: Resolve = async (host) => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no DNS answer for ${host}`)), RESOLVE_TIMEOUT_MS);
+  });
+  try {
+    const answers = await Promise.race([dns.promises.lookup(host, { all: true, verbatim: true }), timeout]);
+    return answers.map((a) => a.address);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 /**
  * Checks the URL's form and every address its host resolves to (an IP literal is its own
