@@ -151,6 +151,18 @@ describe('ledger property: concurrent random operations match a model', () => {
           const created: Array<{ input: TransferInput; amount?: bigint }> = [];
           let n = 0;
           const nextId = () => `${p}:x${n++}`;
+          /** The op's two accounts (`to` moved on when it names `from`) and a transfer of its amount between them. */
+          const between = (op: { from: number; to: number; amount: number }) => {
+            const from = op.from;
+            const to = op.to === op.from ? (op.to + 1) % DUES : op.to;
+            const leg = {
+              id: nextId(),
+              debitAccountId: ids[from]!,
+              creditAccountId: ids[to]!,
+              amount: BigInt(op.amount),
+            };
+            return { from, to, leg };
+          };
 
           // fund the wallets
           for (let i = 2; i < DUES; i++) {
@@ -219,13 +231,9 @@ describe('ledger property: concurrent random operations match a model', () => {
             const work: Pending[] = [];
             for (const op of round) {
               if (op.t === 'transfer') {
-                const from = op.from;
-                const to = op.to === op.from ? (op.to + 1) % DUES : op.to;
+                const { from, to, leg } = between(op);
                 const input: TransferInput = {
-                  id: nextId(),
-                  debitAccountId: ids[from]!,
-                  creditAccountId: ids[to]!,
-                  amount: BigInt(op.amount),
+                  ...leg,
                   ...(op.pending ? { kind: 'hold', pending: true } : { kind: 'pay' }),
                   exemptFromCap: op.exempt,
                 };
@@ -253,13 +261,9 @@ describe('ledger property: concurrent random operations match a model', () => {
                   },
                 });
               } else if (op.t === 'balance') {
-                const from = op.from;
-                const to = op.to === op.from ? (op.to + 1) % DUES : op.to;
+                const { from, to, leg } = between(op);
                 const input: TransferInput = {
-                  id: nextId(),
-                  debitAccountId: ids[from]!,
-                  creditAccountId: ids[to]!,
-                  amount: BigInt(op.amount),
+                  ...leg,
                   kind: 'sweep',
                   balancingDebit: true,
                   exemptFromCap: op.exempt,
