@@ -20,11 +20,22 @@ function installedVersion(): string | undefined {
 }
 
 /**
- * The newest Python 3 on the PATH: CPython 3.11's parser can fail hypothesis with "AST
- * constructor recursion depth mismatch" on deep schemas, which later versions fixed.
+ * The newest Python 3 at hand (pyenv's first, then the PATH's): CPython 3.11's parser can fail
+ * hypothesis with "AST constructor recursion depth mismatch" on deep schemas; 3.12 fixed it.
  */
 function python(): string {
-  for (const candidate of ['python3.13', 'python3.12', 'python3']) {
+  const candidates: string[] = [];
+  const pyenv = spawnSync('pyenv', ['versions', '--bare'], { encoding: 'utf8' });
+  const versions = (pyenv.stdout ?? '')
+    .split('\n')
+    .filter((v) => /^3\.1[2-9]\.[0-9]+$/.test(v.trim()))
+    .sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
+  for (const v of versions) {
+    const prefix = spawnSync('pyenv', ['prefix', v.trim()], { encoding: 'utf8' }).stdout?.trim();
+    if (prefix) candidates.push(path.join(prefix, 'bin', 'python3'));
+  }
+  candidates.push('python3.13', 'python3.12', 'python3');
+  for (const candidate of candidates) {
     if (spawnSync(candidate, ['-c', 'import venv, ensurepip']).status === 0) return candidate;
   }
   throw new Error('python3 with its venv module is needed (Debian: apt-get install python3-venv)');

@@ -79,7 +79,8 @@ export function operatorRoutes({ router, registry, deps }: RouteContext): void {
           maxAmount: amountSchema.optional(),
           planOnly: z.boolean().optional(),
         })
-        .refine((b) => Object.keys(b).length > 0, 'give at least one field'),
+        .refine((b) => Object.keys(b).length > 0, 'give at least one field')
+        .meta({ minProperties: 1 }),
       responses: { 200: { description: 'The operator as changed', schema: operatorSchema } },
       errors: ['FORBIDDEN', 'NOT_FOUND'],
     },

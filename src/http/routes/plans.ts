@@ -103,7 +103,8 @@ export function planRoutes({ router, registry, deps }: RouteContext): void {
           description: planFields.description.optional(),
           active: z.boolean().optional(),
         })
-        .refine((b) => Object.keys(b).length > 0, 'give at least one field'),
+        .refine((b) => Object.keys(b).length > 0, 'give at least one field')
+        .meta({ minProperties: 1 }),
       responses: { 200: { description: 'The plan as changed', schema: planSchema } },
       errors: ['FORBIDDEN', 'NOT_FOUND', 'UNKNOWN_OPERATOR'],
     },
