@@ -71,11 +71,7 @@ export function commissionLegs(
     const tds =
       rule.tdsBps > 0
         ? (gross * BigInt(rule.tdsBps)) / 10_000n
-        : tdsOnCommission(
-            gross,
-            tax.payees.get(b.userId) ?? { fyGrossBefore: 0n, panVerified: false },
-            tax.settings,
-          );
+        : tdsOnCommission(gross, tax.payees.get(b.userId) ?? { fyGrossBefore: 0n, panVerified: false }, tax.settings);
     legs.push({ userId: b.userId, role: b.role, gross, tds, net: gross - tds });
   }
   return legs;

@@ -9,6 +9,7 @@ import {
 import {
   CallbackRejected,
   type ProviderCall,
+  type BalanceResult,
   type LookupResult,
   type ProviderExchange,
   type ProviderResult,
@@ -34,7 +35,8 @@ type Credential = { header: string; value: string } | { param: string; value: st
 type RequestSpec =
   | ProviderDefinition['submit']
   | ProviderDefinition['status']
-  | NonNullable<ProviderDefinition['lookup']>;
+  | NonNullable<ProviderDefinition['lookup']>
+  | NonNullable<ProviderDefinition['balance']>;
 type ResultFields = Partial<Record<'status' | 'providerTxnId' | 'operatorRef' | 'errorCode' | 'message', string>>;
 type Wire = ProviderExchange['request'];
 
@@ -83,6 +85,13 @@ export function formatAmount(paise: bigint, spec: ProviderDefinition['amount']):
   const rest = paise % 100n;
   if (spec.format === 'decimal') return `${rupees}.${String(rest).padStart(2, '0')}`;
   return rest === 0n ? Number(rupees) : undefined;
+}
+
+/** "1234.5" rupees or "123450" paise as paise; a negative, fractional-paise or malformed amount is undefined. */
+export function parseMoney(raw: string, unit: 'paise' | 'rupees'): bigint | undefined {
+  if (unit === 'paise') return /^\d{1,18}$/.test(raw) ? BigInt(raw) : undefined;
+  const m = /^(\d{1,16})(?:\.(\d{1,2}))?$/.exec(raw);
+  return m ? BigInt(m[1]!) * 100n + BigInt((m[2] ?? '0').padEnd(2, '0')) : undefined;
 }
 
 function networkCode(err: unknown): string | undefined {
@@ -184,22 +193,9 @@ export class HttpRechargeProvider implements RechargeProvider {
   async lookup(subscriber: string): Promise<LookupResult> {
     const spec = this.def.lookup;
     if (!spec) return { status: 'unknown', reason: `${this.name} has no lookup` };
-    const sent = this.build(spec, { ...spec.constants, [spec.fields.subscriber]: subscriber }, '', false);
-    let httpStatus: number;
-    let body: string;
-    try {
-      const res = await fetch(sent.url, {
-        method: sent.method,
-        headers: sent.headers,
-        body: sent.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.def.timeoutMs),
-      });
-      httpStatus = res.status;
-      body = await res.text();
-    } catch (err) {
-      return { status: 'unknown', reason: this.scrub(describeError(err)) };
-    }
+    const answer = await this.ask(spec, { ...spec.constants, [spec.fields.subscriber]: subscriber });
+    if ('reason' in answer) return { status: 'unknown', reason: answer.reason };
+    const { httpStatus, body } = answer;
     if (spec.response.notFoundHttpStatuses.includes(httpStatus)) return { status: 'not_found' };
     if (httpStatus !== 200) return { status: 'unknown', reason: `HTTP ${httpStatus}` };
     const doc = parseBody(spec.response.format, body);
@@ -208,6 +204,19 @@ export class HttpRechargeProvider implements RechargeProvider {
     if (operator === undefined) return { status: 'unknown', reason: `unknown operator ${JSON.stringify(theirs)}` };
     const circlePath = spec.response.fields.circle;
     return { status: 'found', operator, circle: circlePath ? text(at(doc, circlePath)) : null };
+  }
+
+  /** The prepaid balance with this provider, read by the definition's balance request. */
+  async balance(): Promise<BalanceResult> {
+    const spec = this.def.balance;
+    if (!spec) return { status: 'unknown', reason: `${this.name} has no balance request` };
+    const answer = await this.ask(spec, { ...spec.constants });
+    if ('reason' in answer) return { status: 'unknown', reason: answer.reason };
+    if (answer.httpStatus !== 200) return { status: 'unknown', reason: `HTTP ${answer.httpStatus}` };
+    const raw = text(at(parseBody(spec.response.format, answer.body), spec.response.fields.balance));
+    const balance = raw === null ? undefined : parseMoney(raw, spec.response.unit);
+    if (balance === undefined) return { status: 'unknown', reason: `unreadable balance ${JSON.stringify(raw)}` };
+    return { status: 'ok', balance, alertBelow: BigInt(spec.alertBelowPaise) };
   }
 
   parseCallback(input: { headers: Record<string, string | string[] | undefined>; rawBody: Buffer; url?: string }): {
@@ -364,6 +373,23 @@ export class HttpRechargeProvider implements RechargeProvider {
       };
     }
     return undefined;
+  }
+
+  /** A request outside recharges (lookup, balance): the answer, or why there is none. */
+  private async ask(spec: RequestSpec, params: Params): Promise<{ httpStatus: number; body: string } | { reason: string }> {
+    const sent = this.build(spec, params, '', false);
+    try {
+      const res = await fetch(sent.url, {
+        method: sent.method,
+        headers: sent.headers,
+        body: sent.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.def.timeoutMs),
+      });
+      return { httpStatus: res.status, body: await res.text() };
+    } catch (err) {
+      return { reason: this.scrub(describeError(err)) };
+    }
   }
 
   /** The wire request, with credentials or with MASK in their place. */
