@@ -98,7 +98,20 @@ test('a worker killed mid-batch loses no event or alert and sends none to the wr
     () => sentCount(users),
     (sent) => sent >= expectedSms,
     150_000,
-  );
+  ).catch(async (err: Error) => {
+    const state = {
+      deliveries: await db('alert_deliveries').whereIn('user_id', users).whereNot({ status: 'sent' }),
+      events: await db('events').whereIn('user_id', users).groupBy('type').select('type').count({ n: '*' }),
+      cursor: await db('event_cursors').select(db.raw('name, ledger_seq, txid::text, seq')),
+      horizon: await db.raw('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin'),
+      open: await db.raw(
+        'select pid, state, backend_xid::text, xact_start, left(query, 120) as query from pg_stat_activity where backend_xid is not null',
+      ),
+    };
+    throw new Error(
+      `${err.message}\n${JSON.stringify(state, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 1)}`,
+    );
+  });
 
   // No event lost: one wallet event per posted entry of each wallet, none for anyone else.
   const events = (await db('events')
