@@ -4,6 +4,23 @@ import { isIP } from 'node:net';
 import { SIGNATURE_HEADER, signatureHeader } from './signature';
 import { addressProblem, guardedLookup, hostOf, parseWebhookUrl, type UrlPolicy } from './ssrf';
 
+/**
+ * Connections are kept alive between deliveries to the same receiver. A socket is only ever made
+ * through guardedLookup, and each policy has its own agents, so a kept socket never serves a
+ * request its policy would refuse.
+ */
+const agents = new Map<string, http.Agent>();
+function agentFor(protocol: string, policy: UrlPolicy): http.Agent {
+  const key = `${protocol}${policy.production}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    const opts = { keepAlive: true, maxSockets: 32, maxFreeSockets: 8, timeout: 30_000 };
+    agent = protocol === 'https:' ? new https.Agent(opts) : new http.Agent(opts);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
 export interface PostResult {
   /** The receiver's HTTP status; undefined when none came (refused, timed out, unsafe address). */
   status?: number;
@@ -47,7 +64,7 @@ export function postWebhook(
       {
         method: 'POST',
         lookup: guardedLookup(opts.policy),
-        agent: false,
+        agent: agentFor(url.protocol, opts.policy),
         headers: {
           'Content-Type': 'application/json',
           'Content-Length': Buffer.byteLength(target.body),
