@@ -73,6 +73,7 @@ export function webhookEndpointRoutes({ router, registry, deps }: RouteContext):
           }),
         },
       },
+      errors: ['LIMIT_EXCEEDED'],
     },
     async ({ body, res }) => {
       const e = await webhooks.create(callerOf(res), body);
@@ -105,6 +106,7 @@ export function webhookEndpointRoutes({ router, registry, deps }: RouteContext):
       tags,
       params: idParams,
       responses: { 204: { description: 'Removed' } },
+      errors: ['NOT_FOUND'],
     },
     async ({ params, res }) => {
       await webhooks.remove(callerOf(res), params.id);
@@ -123,6 +125,7 @@ export function webhookEndpointRoutes({ router, registry, deps }: RouteContext):
       params: idParams,
       query: z.object({ cursor: seqCursorSchema, limit: limitSchema }),
       responses: { 200: { description: 'A page of attempts', schema: pageOf(attemptSchema) } },
+      errors: ['NOT_FOUND'],
     },
     async ({ params, query, res }) => {
       const page = await webhooks.attempts(callerOf(res), params.id, query);
@@ -143,6 +146,7 @@ export function webhookEndpointRoutes({ router, registry, deps }: RouteContext):
       tags,
       params: idParams,
       responses: { 202: { description: 'Queued', schema: z.object({ eventId: z.string() }) } },
+      errors: ['NOT_FOUND'],
     },
     async ({ params, res }) => {
       res.status(202).json(await webhooks.ping(callerOf(res), params.id));
