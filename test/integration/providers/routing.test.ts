@@ -200,12 +200,13 @@ describe('ProviderRegistry', () => {
     assert.match(logged, /PROVIDER_NOT_CONFIGURED is not set/);
   });
 
-  test('definitions are cached for the TTL and reloadable; disabled providers stay available', async () => {
+  test('definitions are cached until the table changes or the TTL passes; disabled providers stay available', async () => {
     const { names } = await routed(1);
     const [p1] = names as [string];
     const registry = new ProviderRegistry(db, providerEnvironment(config.providers), { ttlMs: 60_000 });
     assert.ok(await registry.get(p1));
 
+    // An edit that leaves updated_at alone is not seen until a reload (or the TTL)...
     await db('recharge_providers')
       .where({ name: p1 })
       .update({ definition: JSON.stringify({ broken: true }) });
@@ -213,15 +214,22 @@ describe('ProviderRegistry', () => {
     await registry.reload();
     assert.equal(await registry.get(p1), undefined, 'reloaded');
 
+    // ...while an edit through the API (which stamps updated_at) is seen at once by every process.
     await db('recharge_providers')
       .where({ name: p1 })
-      .update({ definition: JSON.stringify(alphaDefinition), enabled: false });
+      .update({ definition: JSON.stringify(alphaDefinition), updated_at: db.fn.now() });
+    assert.ok(await registry.get(p1), 'an edit stamped with updated_at is seen without a reload');
+
+    await db('recharge_providers').where({ name: p1 }).update({ enabled: false, updated_at: db.fn.now() });
     const quick = new ProviderRegistry(db, providerEnvironment(config.providers), { ttlMs: 100 });
     assert.ok(await quick.get(p1), 'a disabled provider still answers status checks and callbacks');
-    await db('recharge_providers').where({ name: p1 }).delete();
-    assert.ok(await quick.get(p1));
+    await db('recharge_providers')
+      .where({ name: p1 })
+      .update({ definition: JSON.stringify({ broken: true }) });
+    assert.ok(await quick.get(p1), 'cached within the TTL');
     await sleep(150);
     assert.equal(await quick.get(p1), undefined, 'the TTL passed');
+    await db('recharge_providers').where({ name: p1 }).delete();
   });
 });
 
