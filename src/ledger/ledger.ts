@@ -263,33 +263,42 @@ export class Ledger {
   async statement(accountId: string, query: StatementQuery = {}): Promise<Statement> {
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? 50), 1), 1000);
     const desc = (query.order ?? 'desc') === 'desc';
-    const q = this.db('ledger_entries as e')
-      .join('ledger_transfers as t', 't.id', 'e.transfer_id')
-      .where('e.account_id', accountId)
+    // The page of entries is taken first (keyset on the entries' index) and only then joined to
+    // its transfers: with stale statistics PostgreSQL would otherwise join every entry of the
+    // account before ordering and limiting.
+    const page = this.db('ledger_entries')
+      .where('account_id', accountId)
       .select(
-        'e.seq',
-        'e.transfer_id',
-        'e.created_at',
-        'e.side',
-        'e.posted_amount',
-        'e.pending_delta',
-        'e.balance_after',
-        'e.held_after',
-        't.kind',
-        't.type',
-        't.reference',
+        'seq',
+        'transfer_id',
+        'created_at',
+        'side',
+        'posted_amount',
+        'pending_delta',
+        'balance_after',
+        'held_after',
       );
-    if (query.from) q.andWhere('e.created_at', '>=', query.from);
-    if (query.to) q.andWhere('e.created_at', '<', query.to);
+    if (query.from) page.andWhere('created_at', '>=', query.from);
+    if (query.to) page.andWhere('created_at', '<', query.to);
     if (query.cursor) {
       const c = decodeCursor(query.cursor);
-      q.andWhereRaw(`(e.created_at, e.seq) ${desc ? '<' : '>'} (?::timestamptz, ?::bigint)`, [c.at, c.seq.toString()]);
+      page.andWhereRaw(`(created_at, seq) ${desc ? '<' : '>'} (?::timestamptz, ?::bigint)`, [c.at, c.seq.toString()]);
     }
     const dir = desc ? 'desc' : 'asc';
-    q.orderBy([
-      { column: 'e.created_at', order: dir },
-      { column: 'e.seq', order: dir },
-    ]).limit(limit + 1);
+    page
+      .orderBy([
+        { column: 'created_at', order: dir },
+        { column: 'seq', order: dir },
+      ])
+      .limit(limit + 1);
+    const q = this.db
+      .from(page.as('e'))
+      .join('ledger_transfers as t', 't.id', 'e.transfer_id')
+      .select('e.*', 't.kind', 't.type', 't.reference')
+      .orderBy([
+        { column: 'e.created_at', order: dir },
+        { column: 'e.seq', order: dir },
+      ]);
     const rows = (await q) as Array<Record<string, unknown>>;
     const items: StatementItem[] = rows.slice(0, limit).map((r) => {
       const posted = toBig(r.posted_amount);
