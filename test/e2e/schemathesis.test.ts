@@ -86,7 +86,8 @@ function run(cmd: string, args: string[]): Promise<{ code: number; output: strin
  *     subscriber's form depends on the operator's kind (prepaid mobile, DTH id). PUT /v1/me/mpin:
  *     changing an mPIN once one is set needs currentMpin (400), which depends on state, not on
  *     the request. POST /v1/webhook-endpoints: a URL is accepted only if it resolves to a public
- *     address (src/webhooks/ssrf.ts), which depends on DNS, not on the request. Valid-data
+ *     address (src/webhooks/ssrf.ts), which depends on DNS, not on the request. The period reports
+ *     (commissions, recharges, provider reconciliation): from must not be after to. Valid-data
  *     acceptance is not checked there; every other check is.
  */
 const config = `
@@ -123,6 +124,10 @@ checks.positive_data_acceptance.enabled = false
 
 [[operations]]
 include-operation-id = "postWebhookEndpoints"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-operation-id-regex = "^(getReportsCommissions|getReportsRecharges|postReportsProviderReconciliation)$"
 checks.positive_data_acceptance.enabled = false
 `;
 

@@ -23,6 +23,10 @@ const ruleBody = z
   })
   .refine((r) => (r.percentBps === undefined) !== (r.flatPaise === undefined), 'give percentBps or flatPaise')
   .refine((r) => !(r.operator && r.kind), 'give operator or kind, not both')
+  .meta({
+    oneOf: [{ required: ['percentBps'] }, { required: ['flatPaise'] }],
+    not: { required: ['operator', 'kind'] },
+  })
   .transform((r): RuleInput => ({
     role: r.role,
     operator: r.operator ?? null,
@@ -150,7 +154,8 @@ export function configRoutes({ router, registry, deps }: RouteContext): void {
           rules: rulesBody.optional(),
           effectiveFrom,
         })
-        .refine((b) => b.name !== undefined || b.rules !== undefined, 'give name and/or rules'),
+        .refine((b) => b.name !== undefined || b.rules !== undefined, 'give name and/or rules')
+        .meta({ anyOf: [{ required: ['name'] }, { required: ['rules'] }] }),
       responses: { 200: { description: 'The plan', schema: planSchema } },
       errors: ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
     },
@@ -170,7 +175,8 @@ export function configRoutes({ router, registry, deps }: RouteContext): void {
       params: idParams,
       body: z
         .strictObject({ userId: idSchema.optional(), role: z.enum(earningRoles).optional(), effectiveFrom })
-        .refine((b) => (b.userId === undefined) !== (b.role === undefined), 'give userId or role'),
+        .refine((b) => (b.userId === undefined) !== (b.role === undefined), 'give userId or role')
+        .meta({ oneOf: [{ required: ['userId'] }, { required: ['role'] }] }),
       responses: { 200: { description: 'The plan with its assignments', schema: planSchema } },
       errors: ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
     },
@@ -215,7 +221,8 @@ export function configRoutes({ router, registry, deps }: RouteContext): void {
             .transform((n) => BigInt(n))
             .optional(),
         })
-        .refine((b) => Object.keys(b).length > 0, 'give at least one field'),
+        .refine((b) => Object.keys(b).length > 0, 'give at least one field')
+        .meta({ minProperties: 1 }),
       responses: { 200: { description: 'The settings', schema: tdsSchema } },
       errors: ['FORBIDDEN'],
     },
@@ -282,7 +289,8 @@ export function configRoutes({ router, registry, deps }: RouteContext): void {
           definition: definition.optional(),
           enabled: z.boolean().optional(),
         })
-        .refine((b) => b.definition !== undefined || b.enabled !== undefined, 'give definition and/or enabled'),
+        .refine((b) => b.definition !== undefined || b.enabled !== undefined, 'give definition and/or enabled')
+        .meta({ anyOf: [{ required: ['definition'] }, { required: ['enabled'] }] }),
       responses: {
         200: { description: 'The provider, or with dryRun the status check', schema: providerSchema.or(dryRunSchema) },
       },

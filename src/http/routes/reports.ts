@@ -9,7 +9,10 @@ import type { RouteContext } from '../context';
 import { defineRoute } from '../route';
 import { idSchema } from '../schemas';
 
-const dateSchema = z.string().refine(isCalendarDate, 'a calendar date, YYYY-MM-DD (IST)');
+const dateSchema = z
+  .string()
+  .refine(isCalendarDate, 'a calendar date, YYYY-MM-DD (IST)')
+  .meta({ format: 'date', pattern: '^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$' });
 const money = z.number().int().describe('integer paise');
 
 /** An IST period of whole days, `from` and `to` both included. */
