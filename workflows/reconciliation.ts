@@ -7,11 +7,17 @@ const { reconcileLedger } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   retry: { initialInterval: '10 seconds', maximumAttempts: 3 },
 });
-const { reconcileDues, reconcileHolds, reconcileSettlements, recordReconciliation, startNotifications } =
-  proxyActivities<Activities>({
-    startToCloseTimeout: '5 minutes',
-    retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
-  });
+const {
+  checkProviderBalances,
+  reconcileDues,
+  reconcileHolds,
+  reconcileSettlements,
+  recordReconciliation,
+  startNotifications,
+} = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
+});
 
 /**
  * The proof of the books, run by the `reconciliation-hourly` schedule (or on demand): the ledger's
@@ -26,6 +32,8 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
   const holds = await reconcileHolds();
   const settlements = await reconcileSettlements();
   const dues = patched('reconcile-dues') ? await reconcileDues() : undefined;
+  // Providers' prepaid balances ride on the same schedule; a low one alerts by itself, once.
+  if (patched('provider-balances')) await checkProviderBalances({ alertEmail: input.alertEmail });
   const run = await recordReconciliation(
     reconciliationRunOf({
       runId: info.runId,

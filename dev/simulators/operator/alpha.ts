@@ -4,7 +4,8 @@
  *   POST /providers/alpha/recharge        X-Api-Key; {clientRef, operator, subscriber, amount, circle?}
  *   GET  /providers/alpha/status/:clientRef   X-Api-Key
  *   GET  /providers/alpha/lookup?subscriber=  X-Api-Key; {subscriber, operator, circle} or 404
- *   (its balance is the common GET /providers/alpha/balance, see control.ts)
+ *   GET  /providers/alpha/account/balance     X-Api-Key; {balance (paise), currency}
+ *   (the same balance, without the key, is the common GET /providers/alpha/balance, see control.ts)
  *
  * Answers {status, txnId, clientRef, operatorRef, errorCode, message, amount}; status is SUCCESS,
  * PENDING, FAILED or REVERSED (NOT_FOUND with HTTP 404 from a status check of an unknown clientRef).
@@ -133,6 +134,11 @@ export function alphaRouter(engine: OperatorEngine, apiKey: string): Router {
       });
     }
     res.json(view(txn));
+  });
+
+  router.get('/account/balance', unlessDown(engine, ALPHA), (req, res) => {
+    if (!authorised(req)) return refuse(res, 401, 'AUTH_FAILED', 'Invalid API key');
+    res.json({ balance: engine.balance(ALPHA), currency: 'INR' });
   });
 
   router.get('/lookup', unlessDown(engine, ALPHA), (req, res) => {

@@ -135,6 +135,21 @@ const lookup = z
   })
   .superRefine(checkRequest);
 
+/** The provider's prepaid balance with it, and the level below which operations are alerted. */
+const balance = z
+  .strictObject({
+    ...requestShape,
+    response: z.strictObject({
+      format: z.enum(['json', 'form']).default('json'),
+      fields: z.strictObject({ balance: fieldPath }),
+      /** paise: an integer; rupees: "1234.50" or 1234.5 (at most two decimals). */
+      unit: z.enum(['paise', 'rupees']),
+    }),
+    /** Operations are alerted once each time the balance falls below this (paise). */
+    alertBelowPaise: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  })
+  .superRefine(checkRequest);
+
 export const providerDefinitionSchema = z
   .strictObject({
     /** May start with a {placeholder} resolved at load time, e.g. "{operatorBaseUrl}/alpha". */
@@ -155,6 +170,7 @@ export const providerDefinitionSchema = z
     response,
     callback,
     lookup: lookup.optional(),
+    balance: balance.optional(),
   })
   .superRefine((d, ctx) => {
     const credentialParams = d.credentials.flatMap((c) => ('param' in c ? [c.param] : []));

@@ -376,7 +376,10 @@ export class HttpRechargeProvider implements RechargeProvider {
   }
 
   /** A request outside recharges (lookup, balance): the answer, or why there is none. */
-  private async ask(spec: RequestSpec, params: Params): Promise<{ httpStatus: number; body: string } | { reason: string }> {
+  private async ask(
+    spec: RequestSpec,
+    params: Params,
+  ): Promise<{ httpStatus: number; body: string } | { reason: string }> {
     const sent = this.build(spec, params, '', false);
     try {
       const res = await fetch(sent.url, {

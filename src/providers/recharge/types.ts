@@ -56,6 +56,11 @@ export type LookupResult =
   /** No answer, an unparseable one, or an operator code we do not know. */
   | { status: 'unknown'; reason: string };
 
+export type BalanceResult =
+  | { status: 'ok'; balance: bigint; alertBelow: bigint }
+  /** No answer, or one without a readable balance. */
+  | { status: 'unknown'; reason: string };
+
 export interface RechargeProvider {
   readonly name: string;
   /** Whether this provider has a code for our operator. */
@@ -64,6 +69,8 @@ export interface RechargeProvider {
   status(clientRef: string): Promise<ProviderCall>;
   /** The operator (our code) and circle serving a number, for providers with a lookup. */
   lookup?(subscriber: string): Promise<LookupResult>;
+  /** The prepaid balance held with the provider, where its definition says how to ask. */
+  balance?(): Promise<BalanceResult>;
   /** Verifies and parses a callback; throws CallbackRejected when forged or malformed. */
   parseCallback(input: {
     headers: Record<string, string | string[] | undefined>;
