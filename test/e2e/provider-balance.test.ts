@@ -14,6 +14,7 @@ import { startStack, type TestStack } from '../support/stack';
 const OPS = `ops-${uniq()}@example.test`;
 const LEVEL = 1_000_00; // ₹1,000
 const NAME = `bal-${uniq().slice(0, 20)}`;
+const NAME_BETA = `${NAME}-b`;
 
 let stack: TestStack;
 let db: Db;
@@ -33,31 +34,36 @@ before(async () => {
   const list = await admin.get<{ items: Array<{ name: string; definition: Record<string, unknown> }> }>(
     '/v1/providers',
   );
-  const alpha = list.body.items.find((p) => p.name === 'alpha')!.definition;
-  assert.ok(alpha.balance, 'the seeded alpha has a balance request');
-  const created = await admin.post(
-    '/v1/providers',
-    {
-      name: NAME,
-      definition: {
-        ...alpha,
-        baseUrl: `${stack.sims.urls.operator}/providers/alpha`,
-        balance: { ...(alpha.balance as object), alertBelowPaise: LEVEL },
+  for (const [name, sim] of [
+    [NAME, 'alpha'],
+    [NAME_BETA, 'beta'],
+  ]) {
+    const seeded = list.body.items.find((p) => p.name === sim)!.definition;
+    assert.ok(seeded.balance, `the seeded ${sim} has a balance request`);
+    const created = await admin.post(
+      '/v1/providers',
+      {
+        name,
+        definition: {
+          ...seeded,
+          baseUrl: `${stack.sims.urls.operator}/providers/${sim}`,
+          balance: { ...(seeded.balance as object), alertBelowPaise: LEVEL },
+        },
       },
-    },
-    false,
-  );
-  assert.equal(created.status, 201, JSON.stringify(created.body));
+      false,
+    );
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+  }
 });
 
 after(async () => {
-  await admin.call('PUT', `/v1/providers/${NAME}`, { enabled: false });
+  for (const name of [NAME, NAME_BETA]) await admin.call('PUT', `/v1/providers/${name}`, { enabled: false });
   await stack.stop();
   await db.destroy();
 });
 
-async function setBalance(paise: number): Promise<void> {
-  const res = await fetch(`${stack.sims.urls.operator}/control/providers/alpha`, {
+async function setBalance(paise: number, sim = 'alpha'): Promise<void> {
+  const res = await fetch(`${stack.sims.urls.operator}/control/providers/${sim}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ balance: paise }),
@@ -70,10 +76,10 @@ async function check(): Promise<void> {
   assert.equal(r.status, 200, JSON.stringify(r.body));
 }
 
-async function alertsSent(): Promise<Mail[]> {
+async function alertsSent(name = NAME): Promise<Mail[]> {
   const res = await fetch(`${stack.sims.urls.mailHttp}/messages?to=${encodeURIComponent(OPS)}`);
   const items = ((await res.json()) as { items: Mail[] }).items;
-  return items.filter((m) => m.subject.includes(`provider ${NAME} `));
+  return items.filter((m) => m.subject.includes(`provider ${name} `));
 }
 
 /** Alerts queued for this provider, sent or not: a repeat shows here before any mail goes out. */
@@ -112,4 +118,15 @@ test('a provider balance below its level alerts ops once per crossing', { timeou
   assert.equal(second.length, 2);
   assert.equal(await alertsQueued(), 2);
   assert.ok(second.some((m) => m.subject.includes('(₹20.00)')));
+});
+
+test('a balance given in rupees (beta) is read as paise', { timeout: 60_000 }, async () => {
+  await setBalance(LEVEL - 1, 'beta');
+  await check();
+  const sent = await waitFor(
+    () => alertsSent(NAME_BETA),
+    (m) => m.length >= 1,
+  );
+  assert.equal(sent.length, 1);
+  assert.match(sent[0]!.subject, /balance low \(₹999\.99\)/);
 });
