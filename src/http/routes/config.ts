@@ -95,16 +95,25 @@ const tdsSchema = z.object({
 });
 const tdsView = (t: TdsSettings) => t;
 
-/** Admin configuration: commission plans, TDS, recharge providers and their routes. */
-export function configRoutes({ router, registry, deps }: RouteContext): void {
-  const tags = ['configuration'];
-  const cfg = deps.configuration;
-  const actorOf = (req: { ip?: string }, res: Parameters<typeof callerOf>[0]) => ({
-    caller: callerOf(res),
-    requestId: res.locals.requestId as string,
-    ip: req.ip,
-  });
+const tags = ['configuration'];
 
+const actorOf = (req: { ip?: string }, res: Parameters<typeof callerOf>[0]) => ({
+  caller: callerOf(res),
+  requestId: res.locals.requestId as string,
+  ip: req.ip,
+});
+
+/** Admin configuration: commission plans, TDS, recharge providers and their routes. */
+export function configRoutes(ctx: RouteContext): void {
+  commissionPlanRoutes(ctx);
+  tdsRoutes(ctx);
+  providerRoutes(ctx);
+  providerRoutingRoutes(ctx);
+}
+
+/** Commission plans: listed, created, changed from a date on, assigned to a user or a role. */
+function commissionPlanRoutes({ router, registry, deps }: RouteContext): void {
+  const cfg = deps.configuration;
   defineRoute(
     router,
     registry,
@@ -184,7 +193,11 @@ export function configRoutes({ router, registry, deps }: RouteContext): void {
       res.json(planView(await cfg.assignCommissionPlan(actorOf(req, res), params.id, body)));
     },
   );
+}
 
+/** TDS on commission: the rates and the yearly threshold. */
+function tdsRoutes({ router, registry, deps }: RouteContext): void {
+  const cfg = deps.configuration;
   defineRoute(
     router,
     registry,
@@ -230,7 +243,11 @@ export function configRoutes({ router, registry, deps }: RouteContext): void {
       res.json(tdsView(await cfg.updateTds(actorOf(req, res), body)));
     },
   );
+}
 
+/** Recharge providers by their definitions, with a dry run that stores nothing. */
+function providerRoutes({ router, registry, deps }: RouteContext): void {
+  const cfg = deps.configuration;
   defineRoute(
     router,
     registry,
@@ -312,7 +329,10 @@ export function configRoutes({ router, registry, deps }: RouteContext): void {
       res.json(providerView(await cfg.updateProvider(actor, params.name, body)));
     },
   );
+}
 
+/** Which operators a provider serves, in which order. */
+function providerRoutingRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,
@@ -338,7 +358,7 @@ export function configRoutes({ router, registry, deps }: RouteContext): void {
       errors: ['FORBIDDEN', 'NOT_FOUND'],
     },
     async ({ params, body, req, res }) => {
-      res.json(providerView(await cfg.replaceRoutes(actorOf(req, res), params.name, body.routes)));
+      res.json(providerView(await deps.configuration.replaceRoutes(actorOf(req, res), params.name, body.routes)));
     },
   );
 }

@@ -15,10 +15,13 @@ const dateSchema = z
   .meta({ format: 'date', pattern: '^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$' });
 const money = z.number().int().describe('integer paise');
 
+const periodCheck = { path: ['from'], message: 'must not be after to' };
+const fromNotAfterTo = (q: { from?: string; to?: string }) => !q.from || !q.to || q.from <= q.to;
+
 /** An IST period of whole days, `from` and `to` both included. */
 const periodQuery = z
   .object({ from: dateSchema, to: dateSchema, userId: idSchema.optional() })
-  .refine((q) => q.from <= q.to, { path: ['from'], message: 'must not be after to' });
+  .refine(fromNotAfterTo, periodCheck);
 
 const daybookSchema = z.object({
   userId: z.string(),
@@ -105,10 +108,18 @@ async function* daybookRows(d: Awaited<ReturnType<ReportService['daybook']>>) {
   yield { section: 'check', kind: d.check.ok ? 'ok' : 'MISMATCH', amount: d.check.computedClosing };
 }
 
-export function reportRoutes({ router, registry, deps }: RouteContext): void {
-  const tags = ['reports'];
-  const csvNote = '; `Accept: text/csv` streams it as CSV';
+const tags = ['reports'];
+const csvNote = '; `Accept: text/csv` streams it as CSV';
 
+export function reportRoutes(ctx: RouteContext): void {
+  daybookRoutes(ctx);
+  commissionReportRoutes(ctx);
+  rechargeSummaryRoutes(ctx);
+  providerReconciliationRoutes(ctx);
+}
+
+/** A wallet's day book over one IST day. */
+function daybookRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,
@@ -129,7 +140,10 @@ export function reportRoutes({ router, registry, deps }: RouteContext): void {
       else res.json(d);
     },
   );
+}
 
+/** Commissions earned in the downline over a period. */
+function commissionReportRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,
@@ -154,7 +168,10 @@ export function reportRoutes({ router, registry, deps }: RouteContext): void {
       else res.json(await deps.reports.commissions(caller, query));
     },
   );
+}
 
+/** Recharges in the downline over a period, grouped. */
+function rechargeSummaryRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,
@@ -170,7 +187,7 @@ export function reportRoutes({ router, registry, deps }: RouteContext): void {
           groupBy: z.enum(summaryGroups).default('operator'),
           userId: idSchema.optional(),
         })
-        .refine((q) => q.from <= q.to, { path: ['from'], message: 'must not be after to' }),
+        .refine(fromNotAfterTo, periodCheck),
       responses: {
         200: {
           description: 'The summary',
@@ -192,7 +209,10 @@ export function reportRoutes({ router, registry, deps }: RouteContext): void {
       else res.json({ items: await deps.reports.rechargeSummary(caller, query) });
     },
   );
+}
 
+/** A provider's statement reconciled against our recharges routed to it. */
+function providerReconciliationRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,
@@ -209,7 +229,7 @@ export function reportRoutes({ router, registry, deps }: RouteContext): void {
           from: dateSchema.optional(),
           to: dateSchema.optional(),
         })
-        .refine((q) => !q.from || !q.to || q.from <= q.to, { path: ['from'], message: 'must not be after to' }),
+        .refine(fromNotAfterTo, periodCheck),
       responses: {
         200: {
           description: 'Each line matched, missing on either side, or mismatched',

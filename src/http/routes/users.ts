@@ -38,8 +38,16 @@ const apiKeySchema = z.object({
   revokedAt: z.string().nullable(),
 });
 
-export function userRoutes({ router, registry, deps }: RouteContext): void {
-  const tags = ['users'];
+const tags = ['users'];
+
+export function userRoutes(ctx: RouteContext): void {
+  userAccountRoutes(ctx);
+  userStatusRoutes(ctx);
+  apiKeyRoutes(ctx);
+}
+
+/** Creating, listing and reading users in the caller's downline. */
+function userAccountRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,
@@ -96,7 +104,10 @@ export function userRoutes({ router, registry, deps }: RouteContext): void {
       res.json(userView(await deps.users.visible(callerOf(res), params.id)));
     },
   );
+}
 
+/** Suspending and re-activating a user in the downline. */
+function userStatusRoutes({ router, registry, deps }: RouteContext): void {
   for (const [action, status] of [
     ['suspend', 'suspended'],
     ['activate', 'active'],
@@ -118,7 +129,10 @@ export function userRoutes({ router, registry, deps }: RouteContext): void {
       },
     );
   }
+}
 
+/** API keys: created for the caller or a user it manages, listed, revoked. */
+function apiKeyRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,

@@ -36,8 +36,15 @@ function statementView(i: StatementItem) {
 
 const csvColumns = ['transferId', 'at', 'kind', 'amount', 'direction', 'balanceAfter', 'reference'] as const;
 
-export function walletRoutes({ router, registry, deps }: RouteContext): void {
-  const tags = ['wallets'];
+const tags = ['wallets'];
+
+export function walletRoutes(ctx: RouteContext): void {
+  walletReadRoutes(ctx);
+  transferRoutes(ctx);
+}
+
+/** A wallet's balance and its statement (JSON pages or the whole range as CSV). */
+function walletReadRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,
@@ -90,7 +97,10 @@ export function walletRoutes({ router, registry, deps }: RouteContext): void {
       res.json({ items: page.items.map(statementView), nextCursor: page.nextCursor });
     },
   );
+}
 
+/** Money moved between a user and its downline, idempotent and stepped up above the limit. */
+function transferRoutes({ router, registry, deps }: RouteContext): void {
   defineRoute(
     router,
     registry,
