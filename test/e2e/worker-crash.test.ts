@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { Db } from '../../src/db/knex';
 import { Ledger } from '../../src/ledger';
 import { ApiClient, adminKey } from '../support/api';
 import { testDb } from '../support/db';
-import { balanceOf, eventually, expectWallet, fundedRetailer, type Network } from '../support/fixtures';
+import { balanceOf, eventually, expectWallet, fundedRetailer, startRecharge, type Network } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
 import { killProcess, startWorkerProcess } from '../support/worker-process';
 
@@ -42,18 +41,6 @@ async function submissions(clientRef: string): Promise<number> {
   return res.status === 404 ? 0 : ((await res.json()) as { submissions: number }).submissions;
 }
 
-/** Starts a ₹100 recharge for `subscriber`; returns its id. */
-async function startRecharge(n: Network, subscriber: string): Promise<string> {
-  const r = await n.retailer.call<{ id: string }>(
-    'POST',
-    '/v1/recharges',
-    { operator: 'AIRTEL', subscriber, amount: 10_000 },
-    { 'Idempotency-Key': randomUUID() },
-  );
-  assert.equal(r.status, 202, JSON.stringify(r.body));
-  return r.body.id;
-}
-
 /** SIGKILLs the worker, starts another, and waits for the recharge's final status. */
 async function killWorkerAndAwaitOutcome(n: Network, id: string): Promise<string> {
   await killProcess(worker!);
@@ -69,7 +56,7 @@ async function killWorkerAndAwaitOutcome(n: Network, id: string): Promise<string
 for (const moment of ['after the hold', 'after the provider submission'] as const) {
   test(`a worker killed ${moment} ends with exactly one correct outcome`, async () => {
     const n = await fundedRetailer(admin, 100_000);
-    const id = await startRecharge(n, '9867890123');
+    const { id } = await startRecharge(n.retailer, { operator: 'AIRTEL', subscriber: '9867890123', amount: 10_000 });
     if (moment === 'after the hold') {
       await eventually(
         () => balanceOf(n.retailer, n.retailerId),
@@ -90,7 +77,7 @@ for (const moment of ['after the hold', 'after the provider submission'] as cons
 test('a recharge the provider accepted and then failed, learnt after a worker kill, is not sent to a second provider', async () => {
   const n = await fundedRetailer(admin, 100_000);
   // 9000000003: the provider answers PENDING, then fails it for reasons of its own.
-  const id = await startRecharge(n, '9000000003');
+  const { id } = await startRecharge(n.retailer, { operator: 'AIRTEL', subscriber: '9000000003', amount: 10_000 });
   await eventually(
     () => submissions(id),
     (s) => s >= 1,
