@@ -17,6 +17,7 @@ interface Snapshot {
   recent: Array<{ status: string; provider: string | null; n: number }>;
   calls: Array<{ provider: string; operation: string; n: number; errors: number; avg_ms: number; p95_ms: number }>;
   breakers: Array<{ provider: string; state: string; consecutive_failures: number }>;
+  balances: Array<{ provider: string; balance_paise: string; below: boolean }>;
   heldPaise: bigint;
   heldCount: number;
   reconciliation: { ok: boolean; mismatches: number; finished_at: Date } | undefined;
@@ -25,7 +26,7 @@ interface Snapshot {
 async function snapshot(db: Db, clearingAccountId: string): Promise<Snapshot> {
   const rows = async <T>(sql: string, bindings: unknown[] = []) =>
     ((await db.raw(sql, bindings as never)) as { rows: T[] }).rows;
-  const [open, recent, calls, breakers, held, reconciliation] = await Promise.all([
+  const [open, recent, calls, breakers, balances, held, reconciliation] = await Promise.all([
     rows<Snapshot['open'][number]>(
       `select status, provider, count(*)::int as n from recharges
         where status in ('received', 'processing', 'pending', 'manual_review') group by status, provider`,
@@ -50,6 +51,10 @@ async function snapshot(db: Db, clearingAccountId: string): Promise<Snapshot> {
       `select p.name as provider, coalesce(h.state, 'closed') as state, coalesce(h.consecutive_failures, 0) as consecutive_failures
          from recharge_providers p left join provider_health h on h.provider = p.name`,
     ),
+    rows<Snapshot['balances'][number]>(
+      `select b.provider, b.balance_paise::text, b.below
+         from provider_balances b join recharge_providers p on p.name = b.provider and p.enabled`,
+    ),
     Promise.all([
       accountBalances(db, { ids: [clearingAccountId] }),
       rows<{ n: number }>(
@@ -66,6 +71,7 @@ async function snapshot(db: Db, clearingAccountId: string): Promise<Snapshot> {
     recent,
     calls,
     breakers,
+    balances,
     heldPaise: held.paise,
     heldCount: held.n,
     reconciliation: reconciliation[0],
@@ -180,6 +186,22 @@ function providerGauges(gauge: DefineGauge): void {
     ['provider'],
     (g, s) => {
       for (const b of s.breakers) g.set({ provider: b.provider }, b.consecutive_failures);
+    },
+  );
+  gauge(
+    'tijori_provider_balance_paise',
+    "Prepaid balance with each provider, as the reconciliation's last check read it",
+    ['provider'],
+    (g, s) => {
+      for (const b of s.balances) g.set({ provider: b.provider }, Number(b.balance_paise));
+    },
+  );
+  gauge(
+    'tijori_provider_balance_low',
+    "Whether a provider's prepaid balance is below its alert level (1) or not (0), at the last check",
+    ['provider'],
+    (g, s) => {
+      for (const b of s.balances) g.set({ provider: b.provider }, b.below ? 1 : 0);
     },
   );
 }

@@ -82,6 +82,14 @@ async function alertsSent(name = NAME): Promise<Mail[]> {
   return items.filter((m) => m.subject.includes(`provider ${name} `));
 }
 
+async function lowGauge(): Promise<string | undefined> {
+  const text = await (await fetch(`${stack.api.url}/metrics`)).text();
+  return text
+    .split('\n')
+    .find((l) => l.startsWith(`tijori_provider_balance_low{provider="${NAME}"} `))
+    ?.split(' ')[1];
+}
+
 /** Alerts queued for this provider, sent or not: a repeat shows here before any mail goes out. */
 async function alertsQueued(): Promise<number> {
   const row = (await db('alert_deliveries')
@@ -95,6 +103,7 @@ test('a provider balance below its level alerts ops once per crossing', { timeou
   await setBalance(LEVEL + 50_00);
   await check();
   assert.equal(await alertsQueued(), 0, 'above the level: no alert');
+  assert.equal(await lowGauge(), '0');
 
   await setBalance(LEVEL - 1);
   await check();
@@ -102,6 +111,7 @@ test('a provider balance below its level alerts ops once per crossing', { timeou
   assert.equal(first.length, 1);
   assert.match(first[0]!.subject, /balance low \(₹999\.99\)/);
   assert.match(first[0]!.text, /below its alert level of ₹1000\.00/);
+  await waitFor(lowGauge, (v) => v === '1'); // the gauges are read at most once a second
 
   await setBalance(LEVEL - 500_00);
   await check();
@@ -111,6 +121,7 @@ test('a provider balance below its level alerts ops once per crossing', { timeou
   await setBalance(LEVEL);
   await check();
   assert.equal(await alertsQueued(), 1, 'at the level is not below it');
+  await waitFor(lowGauge, (v) => v === '0');
 
   await setBalance(20_00);
   await check();
