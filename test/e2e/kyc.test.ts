@@ -79,7 +79,8 @@ class Bench {
   async smsOtp(mobile: string): Promise<string> {
     const res = await fetch(`${this.stack.sims.urls.sms}/messages?to=${mobile}`);
     const { items } = (await res.json()) as { items: Array<{ body: string }> };
-    const m = /\b(\d{6})\b/.exec(items[0]?.body ?? '');
+    // Money alerts reach the same mobile at their own pace: the newest code, not the newest SMS.
+    const m = items.map((i) => /\b(\d{6}) is your Tijori (?:KYC|sign-in) code/.exec(i.body)).find(Boolean);
     assert.ok(m, 'an SMS with a 6-digit code was sent');
     return m[1]!;
   }
