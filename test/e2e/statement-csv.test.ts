@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type { Db } from '../../src/db/knex';
 import { Ledger, walletAccountId, type TransferInput } from '../../src/ledger';
 import { ApiClient, adminKey } from '../support/api';
-import { testDb, uniq } from '../support/db';
+import { separateDatabase, uniq } from '../support/db';
 import { addUser } from '../support/people';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -14,20 +14,24 @@ const ROWS = 150_000;
 const BATCH = 5_000;
 
 let stack: TestStack;
+let own: Awaited<ReturnType<typeof separateDatabase>>;
 let db: Db;
 let ledger: Ledger;
 let admin: ApiClient;
 
 before(async () => {
-  stack = await startStack();
-  db = testDb();
+  // Its own database: 150,000 more ledger entries (and their events) would slow every later
+  // test's ledger verify and event dispatch on the shared one.
+  own = await separateDatabase();
+  db = own.db;
+  stack = await startStack({ env: { DATABASE_URL: own.url } });
   ledger = new Ledger(db, { maxBatchTransfers: BATCH });
   admin = new ApiClient(stack.api.url, await adminKey(db));
 });
 after(async () => {
   await stack.stop();
   await ledger.close();
-  await db.destroy();
+  await own.drop();
 });
 
 /** Reads a streamed body line by line without keeping it, calling `onLine` for each. */
