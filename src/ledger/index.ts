@@ -65,6 +65,7 @@ export {
   postedBalanceBefore,
   postedTotalsByKind,
   postedTransfersOfKind,
+  postedTakeBacksOfKind,
   type OutstandingHold,
   type AccountBalanceRow,
   type PostedTotal,

@@ -120,7 +120,12 @@ export async function postedTotalsByKind(db: Knex, accountId: string, from: Date
     .andWhere('e.posted_amount', '>', 0)
     .groupBy('e.side', 't.kind')
     .orderBy(['e.side', 't.kind'])
-    .select('e.side', 't.kind', db.raw('sum(e.posted_amount)::int8 as amount'), db.raw('count(*)::int as n'))) as Array<{
+    .select(
+      'e.side',
+      't.kind',
+      db.raw('sum(e.posted_amount)::int8 as amount'),
+      db.raw('count(*)::int as n'),
+    )) as Array<{
     side: 'debit' | 'credit';
     kind: string;
     amount: unknown;
@@ -140,4 +145,32 @@ export function postedTransfersOfKind(db: Knex, kind: string, range: { from: Dat
     .andWhere('created_at', '>=', range.from)
     .andWhere('created_at', '<', range.to)
     .select('id', 'debit_account_id', 'credit_account_id', 'amount', 'reference', 'metadata', 'created_at');
+}
+
+/**
+ * A subquery of the single-phase transfers of `kind` made in [from, to) that each take back an
+ * earlier posted transfer, the one whose id their metadata names at `key` (a commission's
+ * claw-back): (id, amount, reference, created_at) of the taking back, and the taken-back transfer's
+ * credit_account_id, amount and metadata as of_credit_account_id, of_amount, of_metadata.
+ */
+export function postedTakeBacksOfKind(
+  db: Knex,
+  kind: string,
+  key: string,
+  range: { from: Date; to: Date },
+): Knex.QueryBuilder {
+  return db('ledger_transfers as k')
+    .joinRaw("join ledger_transfers as o on o.id = k.metadata->>? and o.type = 'posted'", [key])
+    .where({ 'k.kind': kind, 'k.type': 'posted' })
+    .andWhere('k.created_at', '>=', range.from)
+    .andWhere('k.created_at', '<', range.to)
+    .select(
+      'k.id',
+      'k.amount',
+      'k.reference',
+      'k.created_at',
+      'o.credit_account_id as of_credit_account_id',
+      'o.amount as of_amount',
+      'o.metadata as of_metadata',
+    );
 }

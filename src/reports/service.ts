@@ -1,7 +1,13 @@
 import type { Knex } from 'knex';
 import { whereInSubtree } from '../db/subtree';
 import { AppError, notFound } from '../errors';
-import { postedBalanceBefore, postedTotalsByKind, postedTransfersOfKind, walletAccountId } from '../ledger';
+import {
+  postedBalanceBefore,
+  postedTakeBacksOfKind,
+  postedTotalsByKind,
+  postedTransfersOfKind,
+  walletAccountId,
+} from '../ledger';
 import { rechargeReference } from '../recharges/postings';
 import type { UserService } from '../users/service';
 import type { Caller } from '../users/types';
@@ -141,11 +147,40 @@ export class ReportService {
     );
   }
 
+  /**
+   * Commissions earned and taken back in the range, one row each: (credit_account_id of the
+   * earner, reference, created_at, gross, tds, net, n). A claw-back counts negative on the day it
+   * was posted, for the commission it takes back: its gross, the TDS withheld on it (returned
+   * with the refund, moments before the claw-back) and its net; n counts commissions less claw-backs.
+   */
   private commissionsQuery(scope: Scope, range: { from: Date; to: Date }): Knex.QueryBuilder {
     const prefix = walletAccountId('');
     const recharge = rechargeReference('');
+    const raw = (sql: string) => this.db.raw(sql);
+    const earned = this.db
+      .from(postedTransfersOfKind(this.db, 'commission', range).as('e'))
+      .select(
+        'e.credit_account_id',
+        'e.reference',
+        'e.created_at',
+        raw("coalesce((e.metadata->>'gross')::int8, e.amount) as gross"),
+        raw("coalesce((e.metadata->>'tds')::int8, 0) as tds"),
+        raw('e.amount as net'),
+        raw('1 as n'),
+      );
+    const takenBack = this.db
+      .from(postedTakeBacksOfKind(this.db, 'commission_clawback', 'commission', range).as('k'))
+      .select(
+        'k.of_credit_account_id as credit_account_id',
+        'k.reference',
+        'k.created_at',
+        raw("-coalesce((k.of_metadata->>'gross')::int8, k.of_amount) as gross"),
+        raw("-coalesce((k.of_metadata->>'tds')::int8, 0) as tds"),
+        raw('-k.amount as net'),
+        raw('-1 as n'),
+      );
     const q = this.db
-      .from(postedTransfersOfKind(this.db, 'commission', range).as('c'))
+      .from(earned.unionAll(takenBack).as('c'))
       .joinRaw('join users as u on u.id = substr(c.credit_account_id, ?)', [prefix.length + 1])
       .joinRaw('left join recharges as r on starts_with(c.reference, ?) and r.id = substr(c.reference, ?)', [
         recharge,
@@ -155,10 +190,10 @@ export class ReportService {
   }
 
   private static readonly money = [
-    "sum(coalesce((c.metadata->>'gross')::int8, c.amount))::int8 as gross",
-    "sum(coalesce((c.metadata->>'tds')::int8, 0))::int8 as tds",
-    'sum(c.amount)::int8 as net',
-    'count(*)::int as count',
+    'sum(c.gross)::int8 as gross',
+    'sum(c.tds)::int8 as tds',
+    'sum(c.net)::int8 as net',
+    'sum(c.n)::int as count',
   ];
 
   /** Commission rows by earner and operator, ordered; `from` and `to` are IST dates, both included. */

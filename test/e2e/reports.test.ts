@@ -192,11 +192,18 @@ describe('GET /v1/reports/commissions', () => {
   test('gross, TDS and net by earner and operator, to the ledger; totals and quarters add up', async () => {
     const r = await md.api.get<CommissionReport>(`/v1/reports/commissions?from=${today}&to=${today}`);
     assert.equal(r.status, 200, JSON.stringify(r.body));
+    // The reversed recharge's commissions were clawed back the same day: the report nets them out,
+    // leaving each earner where the three recharges that stood put it.
+    const clawedBack = await db.raw(
+      `select count(*)::int as n from ledger_transfers where kind = 'commission_clawback' and reference = ?`,
+      [`recharge:${recharges.reversed}`],
+    );
+    assert.equal((clawedBack.rows as Array<{ n: number }>)[0]!.n, 3, 'each commission of the reversal clawed back');
     const rows = await db.raw(
       `select substr(credit_account_id, 8) as user_id, sum(amount)::int8 as net,
               sum((metadata->>'gross')::int8)::int8 as gross, sum((metadata->>'tds')::int8)::int8 as tds, count(*)::int as n
-         from ledger_transfers where kind = 'commission' and credit_account_id = any(?) group by 1`,
-      [[md.id, dist.id, ret.id].map((id) => `wallet:${id}`)],
+         from ledger_transfers where kind = 'commission' and credit_account_id = any(?) and reference <> ? group by 1`,
+      [[md.id, dist.id, ret.id].map((id) => `wallet:${id}`), `recharge:${recharges.reversed}`],
     );
     const expected = (rows.rows as Array<{ user_id: string; net: bigint; gross: bigint; tds: bigint; n: number }>)
       .map((x) => ({
@@ -209,11 +216,11 @@ describe('GET /v1/reports/commissions', () => {
       }))
       .sort((a, b) => (a.userId < b.userId ? -1 : 1));
     assert.equal(expected.length, 3, 'md, dist and ret each earned');
-    // 4 successful recharges (the reversed one included), each paying all three levels.
-    for (const e of expected) assert.equal(e.count, 4);
+    // 3 recharges that stood, each paying all three levels; the reversed one counts for nothing.
+    for (const e of expected) assert.equal(e.count, 3);
     assert.deepEqual(r.body.items, expected);
     const sum = (k: 'gross' | 'tds' | 'net') => expected.reduce((s, e) => s + e[k], 0);
-    assert.deepEqual(r.body.totals, { gross: sum('gross'), tds: sum('tds'), net: sum('net'), count: 12 });
+    assert.deepEqual(r.body.totals, { gross: sum('gross'), tds: sum('tds'), net: sum('net'), count: 9 });
     assert.deepEqual(r.body.byQuarter, [
       { quarter: fyQuarter(today), gross: sum('gross'), tds: sum('tds'), net: sum('net') },
     ]);
@@ -236,6 +243,107 @@ describe('GET /v1/reports/commissions', () => {
       totals: { gross: 0, tds: 0, net: 0, count: 0 },
       byQuarter: [],
     });
+  });
+
+  test('a claw-back posted in a later period than its commission counts negative in that period', async () => {
+    // A chain of its own, so the recharge changes none of the other reports.
+    const md2 = await addUser(admin, 'master_distributor');
+    const dist2 = await addUser(md2.api, 'distributor');
+    const ret2 = await addUser(dist2.api, 'retailer');
+    await fund(admin, ret2, 30_000);
+    // The retailer's plan withholds TDS at 10 %, so the claw-back has TDS to return.
+    const plan = await admin.post<{ id: string }>(
+      '/v1/commission-plans',
+      {
+        name: `clawback ${randomUUID()}`,
+        rules: [{ role: 'retailer', kind: 'prepaid', percentBps: 500, tdsBps: 1000 }],
+      },
+      false,
+    );
+    assert.equal(plan.status, 201, JSON.stringify(plan.body));
+    const assigned = await admin.post(`/v1/commission-plans/${plan.body.id}/assign`, { userId: ret2.id }, false);
+    assert.equal(assigned.status, 200, JSON.stringify(assigned.body));
+    const created = await ret2.api.call<Recharge>(
+      'POST',
+      '/v1/recharges?waitMs=20000',
+      { operator: 'JIO', subscriber: '9000000005', amount: 10_000 },
+      { 'Idempotency-Key': randomUUID() },
+    );
+    assert.ok([200, 202].includes(created.status), JSON.stringify(created.body));
+    await waitFor(
+      async () => (await ret2.api.get<Recharge>(`/v1/recharges/${created.body.id}`)).body,
+      (r) => r.status === 'reversed',
+      30_000,
+    );
+    const reference = `recharge:${created.body.id}`;
+    const earned = (
+      await db.raw(
+        `select substr(credit_account_id, 8) as user_id, amount, metadata from ledger_transfers
+          where kind = 'commission' and reference = ? order by 1`,
+        [reference],
+      )
+    ).rows as Array<{ user_id: string; amount: bigint; metadata: { gross: string; tds: string } }>;
+    assert.ok(
+      earned.some((e) => e.user_id === ret2.id && e.metadata.tds === '50'),
+      JSON.stringify(earned.map((e) => [e.user_id, e.metadata])),
+    );
+    // + 0: no -0 where nothing was withheld.
+    const signed = (sign: number) =>
+      earned.map((e) => ({
+        userId: e.user_id,
+        operator: 'JIO',
+        gross: sign * Number(e.metadata.gross) + 0,
+        tds: sign * Number(e.metadata.tds) + 0,
+        net: sign * Number(e.amount) + 0,
+        count: sign,
+      }));
+    const total = (sign: number) => {
+      const items = signed(sign);
+      const sum = (k: 'gross' | 'tds' | 'net') => items.reduce((s, e) => s + e[k], 0);
+      return { gross: sum('gross'), tds: sum('tds'), net: sum('net') };
+    };
+    const report = async (from: string, to: string) => {
+      const r = await md2.api.get<CommissionReport>(`/v1/reports/commissions?from=${from}&to=${to}`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body;
+    };
+    // Same day: nothing earned.
+    const sameDay = await report(today, today);
+    assert.deepEqual(sameDay.totals, { gross: 0, tds: 0, net: 0, count: 0 });
+    for (const i of sameDay.items) assert.deepEqual([i.gross, i.tds, i.net, i.count], [0, 0, 0, 0]);
+
+    // The commissions moved back a day (restored before the ledger's final check): earned
+    // yesterday, clawed back today.
+    const yesterday = istDate(new Date(Date.now() - 86_400_000));
+    const shift = (interval: string) =>
+      db.transaction(async (trx) => {
+        await trx.raw('set local session_replication_role = replica');
+        await trx.raw(
+          `update ledger_transfers set created_at = created_at + ?::interval where kind = 'commission' and reference = ?`,
+          [interval, reference],
+        );
+      });
+    await shift('-1 day');
+    try {
+      const before = await report(yesterday, yesterday);
+      assert.deepEqual(before.items, signed(1));
+      assert.deepEqual(before.totals, { ...total(1), count: earned.length });
+      assert.deepEqual(before.byQuarter, [{ quarter: fyQuarter(yesterday), ...total(1) }]);
+      const after = await report(today, today);
+      assert.deepEqual(after.items, signed(-1));
+      assert.deepEqual(after.totals, { ...total(-1), count: -earned.length });
+      const csv = csvRows(
+        (await md2.api.get(`/v1/reports/commissions?from=${today}&to=${today}`, { Accept: 'text/csv' })).body,
+      );
+      assert.deepEqual(
+        csv.slice(1),
+        signed(-1).map((i) => [i.userId, i.operator, i.gross, i.tds, i.net, i.count].map(String)),
+      );
+      const both = await report(yesterday, today);
+      assert.deepEqual(both.totals, { gross: 0, tds: 0, net: 0, count: 0 });
+    } finally {
+      await shift('1 day');
+    }
   });
 
   test('CSV streams the items; scope and bad periods refused', async () => {
