@@ -58,10 +58,7 @@ test('an operator rule beats a kind rule, which beats a catch-all; flat amounts 
   assert.equal(pickRule(rules, 'retailer', 'AIRTEL', 'prepaid')?.mode, 'flat');
   assert.equal(pickRule(rules, 'retailer', 'JIO', 'prepaid')?.value, 300n);
   assert.equal(pickRule(rules, 'distributor', 'JIO', 'prepaid')?.value, 50n);
-  assert.equal(
-    legsOf([{ userId: 'r', role: 'retailer', rules }], 'AIRTEL', 'prepaid', 50_000n)[0]!.gross,
-    150n,
-  );
+  assert.equal(legsOf([{ userId: 'r', role: 'retailer', rules }], 'AIRTEL', 'prepaid', 50_000n)[0]!.gross, 150n);
 });
 
 test('a level without a rule earns nothing', () => {
