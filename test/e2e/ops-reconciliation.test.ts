@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Db } from '../../src/db/knex';
 import { Ledger, providerSettlementAccount, systemAccounts, walletAccountId } from '../../src/ledger';
+import { recordHistory } from '../support/histories';
 import { RECONCILIATION_SCHEDULE_ID } from '../../src/ops/reconciliation';
 import { connectClient } from '../../src/temporal/connection';
 import { ApiClient, adminKey, uniqueMobile } from '../support/api';
@@ -13,7 +14,14 @@ import { startStack, type TestStack } from '../support/stack';
 // recharge explains); the reconciliation must name each one, alert, and stop naming it once undone.
 
 type Mismatch = { check: string; code: string; message: string; transferId?: string; provider?: string };
-type Run = { id: string; ok: boolean; trigger: string; mismatches: Mismatch[]; summary: Record<string, unknown> };
+type Run = {
+  id: string;
+  workflowId: string;
+  ok: boolean;
+  trigger: string;
+  mismatches: Mismatch[];
+  summary: Record<string, unknown>;
+};
 
 let stack: TestStack;
 let db: Db;
@@ -135,6 +143,7 @@ test("a provider's settlement account that disagrees with its confirmed recharge
     });
   }
   const clean = await reconcile();
+  recordHistory(clean.workflowId, 'reconciliation-provider-balances');
   assert.equal(
     clean.mismatches.find((m) => m.provider === provider),
     undefined,
