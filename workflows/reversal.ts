@@ -46,6 +46,7 @@ const { reverseRecharge, noteRecharge } = proxyLocalActivities<Activities>({
 });
 const { checkRechargeStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '60 seconds',
+  heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
