@@ -138,3 +138,28 @@ export async function listAudit(db: Knex, q: AuditQuery): Promise<{ items: Audit
     nextCursor: rows.length > q.limit && last ? seqCursor.encode(last.seq) : null,
   };
 }
+
+/** Who made a change over the API or the CLI: the caller, with the request it came in by. */
+export interface AuditActor {
+  caller: { id: string };
+  requestId?: string | null;
+  ip?: string | null;
+}
+
+/** recordAudit for a change an actor made to `subjectId`. */
+export function recordAuditBy(
+  db: Knex | Knex.Transaction,
+  actor: AuditActor,
+  type: string,
+  subjectId: string,
+  details: object,
+): Promise<string> {
+  return recordAudit(db, {
+    type,
+    actorId: actor.caller.id,
+    subjectId,
+    requestId: actor.requestId ?? null,
+    ip: actor.ip ?? null,
+    details: details as Record<string, unknown>,
+  });
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { recordAudit } from '../audit/log';
+import { recordAuditBy } from '../audit/log';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import { parseDefinition, ProviderConfigError, type ProviderEnvironment } from '../providers/recharge/definition';
@@ -68,17 +68,6 @@ function ruleView(r: RuleRow): RuleInput {
 /** -infinity (the seeded rules, in force since always) comes back from pg as -Infinity. */
 const dateOrNull = (d: Date | number): Date | null => (d instanceof Date && !Number.isNaN(d.getTime()) ? d : null);
 
-function audit(trx: Knex.Transaction, actor: Actor, type: string, subjectId: string, details: object) {
-  return recordAudit(trx, {
-    type,
-    actorId: actor.caller.id,
-    subjectId,
-    requestId: actor.requestId ?? null,
-    ip: actor.ip ?? null,
-    details: details as Record<string, unknown>,
-  });
-}
-
 /**
  * Configuration admins change over the API: commission plans (rule sets and assignments from a
  * date on, never rewriting the past), TDS settings, recharge providers and their routes. Every
@@ -114,7 +103,7 @@ export class ConfigService {
       const id = newId('cpl');
       await trx('commission_plans').insert({ id, name: input.name });
       await this.insertRules(trx, id, from, input.rules);
-      await audit(trx, actor, 'config.commission_plan_created', id, {
+      await recordAuditBy(trx, actor, 'config.commission_plan_created', id, {
         name: input.name,
         effectiveFrom: from,
         rules: input.rules,
@@ -156,7 +145,7 @@ export class ConfigService {
         await trx('commission_rules').where({ plan_id: id, effective_from: from }).delete();
         await this.insertRules(trx, id, from, input.rules);
       }
-      await audit(trx, actor, 'config.commission_plan_updated', id, {
+      await recordAuditBy(trx, actor, 'config.commission_plan_updated', id, {
         name: input.name,
         effectiveFrom: input.rules ? from : undefined,
         rules: input.rules,
@@ -199,7 +188,7 @@ export class ConfigService {
         .ignore()
         .returning('id')) as unknown[];
       if (!inserted.length) throw new AppError('CONFLICT', 'Another plan is assigned to them from that very moment');
-      await audit(trx, actor, 'config.commission_plan_assigned', target.userId ?? id, {
+      await recordAuditBy(trx, actor, 'config.commission_plan_assigned', target.userId ?? id, {
         planId: id,
         userId: target.userId,
         role: target.role,
@@ -302,7 +291,7 @@ export class ConfigService {
         threshold_paise: after.thresholdPaise,
         updated_at: trx.fn.now(),
       });
-      await audit(trx, actor, 'config.tds_updated', 'tds', { before, after });
+      await recordAuditBy(trx, actor, 'config.tds_updated', 'tds', { before, after });
       return after;
     });
   }
@@ -375,7 +364,7 @@ export class ConfigService {
         .ignore()
         .returning('name')) as unknown[];
       if (!inserted.length) throw new AppError('CONFLICT', `Provider ${input.name} exists: change it with PUT`);
-      await audit(trx, actor, 'config.provider_created', input.name, input);
+      await recordAuditBy(trx, actor, 'config.provider_created', input.name, input);
     });
     return this.provider(input.name);
   }
@@ -398,7 +387,7 @@ export class ConfigService {
           ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
           updated_at: trx.fn.now(),
         });
-      await audit(trx, actor, 'config.provider_updated', name, { before: row, after: patch });
+      await recordAuditBy(trx, actor, 'config.provider_updated', name, { before: row, after: patch });
     });
     return this.provider(name);
   }
@@ -436,7 +425,7 @@ export class ConfigService {
       if (routes.length) {
         await trx('recharge_routes').insert(routes.map((r) => ({ ...r, provider: name })));
       }
-      await audit(trx, actor, 'config.routes_replaced', name, { before, after: routes });
+      await recordAuditBy(trx, actor, 'config.routes_replaced', name, { before, after: routes });
     });
     return this.provider(name);
   }

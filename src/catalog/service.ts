@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { recordAudit } from '../audit/log';
+import { recordAuditBy } from '../audit/log';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import type { OperatorKind } from '../recharges/operators';
@@ -95,16 +95,6 @@ export function requireAdmin(caller: Caller, what: string): void {
   if (caller.role !== 'admin') throw new AppError('FORBIDDEN', `Only an admin ${what}`);
 }
 
-const audit = (trx: Knex.Transaction, actor: Actor, type: string, subjectId: string, details: object) =>
-  recordAudit(trx, {
-    type,
-    actorId: actor.caller.id,
-    subjectId,
-    requestId: actor.requestId ?? null,
-    ip: actor.ip ?? null,
-    details: details as Record<string, unknown>,
-  });
-
 /** Operators, their plans and the operator lookup of a number, for recharge screens; admins edit them. */
 export class CatalogService {
   constructor(
@@ -153,7 +143,7 @@ export class CatalogService {
         plan_only: after.planOnly,
         updated_at: trx.fn.now(),
       });
-      await audit(trx, actor, 'config.operator_updated', code, { before, after });
+      await recordAuditBy(trx, actor, 'config.operator_updated', code, { before, after });
       return after;
     });
   }
@@ -173,7 +163,7 @@ export class CatalogService {
       const id = newId('plan');
       await trx('plans').insert({ id, ...planColumns(input) });
       const plan = { id, ...input, active: true };
-      await audit(trx, actor, 'config.plan_created', id, { plan });
+      await recordAuditBy(trx, actor, 'config.plan_created', id, { plan });
       return plan;
     });
   }
@@ -189,7 +179,7 @@ export class CatalogService {
       await trx('plans')
         .where({ id })
         .update({ ...planColumns(after), active: after.active, updated_at: trx.fn.now() });
-      await audit(trx, actor, 'config.plan_updated', id, { before, after });
+      await recordAuditBy(trx, actor, 'config.plan_updated', id, { before, after });
       return after;
     });
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { recordAudit } from '../audit/log';
+import { recordAuditBy } from '../audit/log';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import { AppError, notFound } from '../errors';
@@ -242,13 +242,6 @@ export class OpsService {
     subjectId: string,
     details: Record<string, unknown>,
   ): Promise<void> {
-    await recordAudit(this.deps.db, {
-      type,
-      actorId: actor.caller.id,
-      subjectId,
-      requestId: actor.requestId ?? null,
-      ip: actor.ip ?? null,
-      details: { ...details, via: actor.via },
-    });
+    await recordAuditBy(this.deps.db, actor, type, subjectId, { ...details, via: actor.via });
   }
 }
