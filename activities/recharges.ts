@@ -3,7 +3,7 @@ import type { Db } from '../src/db/knex';
 import type { Ledger } from '../src/ledger';
 import type { ProviderResult } from '../src/providers/recharge/types';
 import type { RechargeProviders } from '../src/recharges/providers-port';
-import { RechargeScreening, type Screening, type SpendGate } from '../src/recharges/screening';
+import { RechargeScreening, type Screening, type ScreeningDeps, type SpendGate } from '../src/recharges/screening';
 import { RechargeSettlement } from '../src/recharges/settlement';
 import type { RechargeStore } from '../src/recharges/store';
 import { askProviderStatus, submitToProvider, type SubmissionOutcome } from '../src/recharges/submission';
@@ -17,6 +17,7 @@ export interface RechargeDeps {
   recharges: RechargeStore;
   providers: RechargeProviders;
   spendGate: SpendGate;
+  risk: ScreeningDeps['risk'];
   duplicateWindowSeconds: number;
 }
 
@@ -92,7 +93,7 @@ export function createRechargeActivities(deps: RechargeDeps) {
       }
     },
 
-    async markRecharge(input: { rechargeId: string; status: 'pending' | 'manual_review'; note: string }) {
+    async markRecharge(input: { rechargeId: string; status: 'pending' | 'manual_review' | 'processing'; note: string }) {
       await recharges.changeStatus(input.rechargeId, { status: input.status, note: input.note });
     },
 

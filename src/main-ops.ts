@@ -21,6 +21,7 @@ import { ExchangeStore } from './providers/recharge/exchanges';
 import { RechargeService } from './recharges/service';
 import { RechargeStore } from './recharges/store';
 import { connectClient } from './temporal/connection';
+import { riskEngine } from './risk/service';
 import { TopupService } from './topups/service';
 import { TopupStore } from './topups/store';
 import { UserService } from './users/service';
@@ -52,7 +53,8 @@ async function withParts<T>(fn: (p: Parts) => Promise<T>): Promise<T> {
     temporal = await connectClient(config.temporal);
     const users = new UserService(db, ledger, (role) => capFor(role, 'none', config.kyc.caps));
     const recharges = new RechargeService(config, temporal, new RechargeStore(db), users, log);
-    const topups = new TopupService(config, temporal, new TopupStore(db), users);
+    const risk = riskEngine(db, temporal, config.temporal.taskQueue);
+    const topups = new TopupService(config, temporal, new TopupStore(db), users, risk);
     const ops = new OpsService({
       config,
       db,

@@ -161,17 +161,25 @@ export async function rechargeWorkflow(input: RechargeWorkflowInput): Promise<Re
   const money = moneySteps(has);
   const screening = await money.hold({ ...input, workflowId: workflowInfo().workflowId });
   if (!screening.ok) {
-    state.rejection = { code: screening.code, message: screening.message };
+    state.rejection = {
+      code: screening.code,
+      message: screening.message,
+      ...(screening.rule === undefined ? {} : { rule: screening.rule }),
+    };
     state.failureReason = screening.message;
     setStatus('failed');
     screened = true;
     await condition(allHandlersFinished);
     return state;
   }
-  state.status = 'processing';
+  const review = screening.review && patched('risk-review');
+  if (review) setStatus('manual_review');
+  else state.status = 'processing';
   screened = true;
 
-  const outcome = await route(input, state, inbox, setStatus, has);
+  const outcome =
+    (review ? await riskReview(input, inbox, setStatus) : undefined) ??
+    (await route(input, state, inbox, setStatus, has));
 
   if (outcome.kind === 'success') {
     state.operatorRef = outcome.operatorRef;
@@ -257,6 +265,29 @@ async function actOnLaterAnswer(
       note: `late success from ${u.provider} after the amount was released: needs review`,
     });
   }
+}
+
+/**
+ * A recharge a risk rule sent to review (src/risk) waits with its amount held until support
+ * resolves it: failed is its outcome (the hold is released); success lets it go on to the
+ * providers (undefined).
+ */
+async function riskReview(
+  input: RechargeWorkflowInput,
+  inbox: Inbox,
+  setStatus: (s: RechargeStatus) => void,
+): Promise<Outcome | undefined> {
+  await condition(() => inbox.resolution !== undefined);
+  const r = inbox.resolution!;
+  if (r.outcome === 'failed') return resolved(r);
+  inbox.resolution = undefined;
+  await markRecharge({
+    rechargeId: input.rechargeId,
+    status: 'processing',
+    note: `approved after risk review by ${r.by}: ${r.note}`,
+  });
+  setStatus('processing');
+  return undefined;
 }
 
 /** Submit, fail over, then wait for a final answer; ends with an outcome to settle. */

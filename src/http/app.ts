@@ -23,6 +23,7 @@ import { topupRoutes } from './routes/topups';
 import { userRoutes } from './routes/users';
 import { walletRoutes } from './routes/wallets';
 import { reportRoutes } from './routes/reports';
+import { riskRoutes } from './routes/risk';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import { contractErrorOf } from '../errors';
 
@@ -44,6 +45,7 @@ const routeModules: RouteModule[] = [
   kycRoutes,
   opsRoutes,
   webhookEndpointRoutes,
+  riskRoutes,
 ];
 
 /** Builds the Express app from its dependencies; listening is the caller's business. */

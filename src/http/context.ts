@@ -14,6 +14,7 @@ import type { ReportService } from '../reports/service';
 import type { RechargeProvider, ProviderExchange } from '../providers/recharge/types';
 import type { RechargeAdmission } from '../recharges/admission';
 import type { RechargeService } from '../recharges/service';
+import type { RiskAdmin } from '../risk/service';
 import type { TopupService } from '../topups/service';
 import type { UserService } from '../users/service';
 import type { WalletService } from '../wallets/service';
@@ -40,6 +41,7 @@ export interface AppDeps {
   reports: ReportService;
   webhooks: WebhookService;
   audit: AuditService;
+  risk: RiskAdmin;
   /** For /readyz: each resolves once its dependency answers. */
   readiness: { database(): Promise<void>; temporal(): Promise<void> };
   /** For provider callbacks: parse with the provider's definition, keep the raw exchange. */

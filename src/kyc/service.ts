@@ -23,6 +23,30 @@ import {
   type ProviderUnavailable,
 } from './workflow-api';
 
+function kycStartOptions(userId: string, taskQueue: string) {
+  const input: KycWorkflowInput = { userId };
+  return {
+    workflowId: kycWorkflowId(userId),
+    taskQueue,
+    args: [input],
+    typedSearchAttributes: [{ key: searchAttributes.userId, value: userId }],
+  };
+}
+
+/**
+ * The system's re-KYC trigger (suspicious activity, src/risk): a signal to the user's KYC
+ * workflow, started if it is not running, as an admin's request is.
+ */
+export function reKycTrigger(temporal: Client, taskQueue: string) {
+  return async (userId: string, reason: string): Promise<void> => {
+    await temporal.workflow.signalWithStart('kycWorkflow', {
+      ...kycStartOptions(userId, taskQueue),
+      signal: reKycSignal,
+      signalArgs: [{ by: 'system', reason }],
+    });
+  };
+}
+
 export interface KycView {
   userId: string;
   tier: KycProfile['tier'];
@@ -51,13 +75,7 @@ export class KycService {
   ) {}
 
   private startOptions(userId: string) {
-    const input: KycWorkflowInput = { userId };
-    return {
-      workflowId: kycWorkflowId(userId),
-      taskQueue: this.config.temporal.taskQueue,
-      args: [input],
-      typedSearchAttributes: [{ key: searchAttributes.userId, value: userId }],
-    };
+    return kycStartOptions(userId, this.config.temporal.taskQueue);
   }
 
   /** The first step (a mobile OTP request) starts the user's KYC workflow if it is not running yet. */

@@ -253,17 +253,27 @@ export class KycStore {
 
   /** Blocks spending until Aadhaar and PAN are verified again; Aadhaar and PAN start a new cycle. */
   async markReKycRequired(userId: string, by: string, reason: string): Promise<void> {
-    await this.db.transaction(async (trx) => {
-      await trx('kyc_profiles').where({ user_id: userId }).update({
-        re_kyc_required: true,
-        re_kyc_marked_at: trx.fn.now(),
-        re_kyc_due_at: null,
-        status: 're_kyc_required',
-        reason,
-        updated_at: trx.fn.now(),
-      });
-      await this.event(trx, userId, 're_kyc_required', by === 'system' ? null : by, { reason });
+    await this.db.transaction((trx) => this.markReKycRequiredIn(trx, userId, by, reason));
+  }
+
+  /**
+   * The same inside the caller's transaction, creating the profile of a user who has none (a
+   * trigger from outside KYC, src/risk, must stop its spending before its workflow has run).
+   */
+  async markReKycRequiredIn(trx: Knex.Transaction, userId: string, by: string, reason: string): Promise<void> {
+    await trx.raw(
+      `insert into kyc_profiles (user_id, tier) select id, kyc_tier from users where id = ? on conflict do nothing`,
+      [userId],
+    );
+    await trx('kyc_profiles').where({ user_id: userId }).update({
+      re_kyc_required: true,
+      re_kyc_marked_at: trx.fn.now(),
+      re_kyc_due_at: null,
+      status: 're_kyc_required',
+      reason,
+      updated_at: trx.fn.now(),
     });
+    await this.event(trx, userId, 're_kyc_required', by === 'system' ? null : by, { reason });
   }
 
   /** An audit event about a user's KYC; `actorId` null is the system (the workflow). */

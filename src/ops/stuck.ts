@@ -9,6 +9,7 @@ import type { Db } from '../db/knex';
 import { outstandingHolds } from '../ledger';
 import { rechargeTransferIds } from '../recharges/types';
 import { reversalWorkflowId } from '../recharges/workflow-api';
+import { RiskStore } from '../risk/store';
 import { outstandingDues, type DuesSummary } from './dues';
 import type { ReconciliationRun, ReconciliationStore } from './reconciliation';
 
@@ -51,6 +52,8 @@ export interface StuckReport {
   reconciliation: ReconciliationRun | null;
   /** Users owing the platform clawed-back commissions, collected from their next credits. */
   dues: DuesSummary;
+  /** Risk alerts support has not resolved yet (src/risk). */
+  riskAlerts: { open: number; users: number; oldest: Date | null };
 }
 
 /** A pending activity that has failed this many times is reported (its retries go on). */
@@ -175,6 +178,7 @@ export class StuckFinder {
       undescribed: rows.length - described.length,
       reconciliation: latest && !latest.ok ? latest : null,
       dues: await outstandingDues(this.db),
+      riskAlerts: await new RiskStore(this.db).openSummary(),
     };
   }
 

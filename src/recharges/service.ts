@@ -13,6 +13,7 @@ import { searchAttributes } from '../temporal/search-attributes';
 import type { UserService } from '../users/service';
 import type { Caller } from '../users/types';
 import type { OperatorLookup } from '../catalog/lookup';
+import { ruleOfRefusal } from '../risk/rules';
 import { checkAgainstOperator } from './operators';
 import { finalRechargeStatuses, type RechargeStore } from './store';
 import type { rechargeWorkflow } from '../../workflows/recharge';
@@ -136,9 +137,13 @@ export class RechargeService {
     const refusal =
       state?.rejection ??
       (recharge.status === 'failed' && isRefusal(recharge.failureCode)
-        ? { code: recharge.failureCode, message: recharge.failureReason ?? recharge.failureCode }
+        ? {
+            code: recharge.failureCode,
+            message: recharge.failureReason ?? recharge.failureCode,
+            rule: ruleOfRefusal(recharge.failureReason),
+          }
         : null);
-    if (refusal) throw new AppError(refusal.code, refusal.message);
+    if (refusal) throw new AppError(refusal.code, refusal.message, refusal.rule ? { rule: refusal.rule } : undefined);
     return recharge;
   }
 

@@ -49,10 +49,11 @@ export const finalRechargeStatuses: readonly RechargeStatus[] = ['success', 'fai
 
 /** Which status may follow which: the projection never moves backwards, whatever order activities replay in. */
 const nextStatuses: Record<RechargeStatus, readonly RechargeStatus[]> = {
-  received: ['processing', 'failed'],
+  // A risk review holds a recharge in manual_review from screening on; approved, it goes on to processing.
+  received: ['processing', 'failed', 'manual_review'],
   processing: ['pending', 'success', 'failed', 'manual_review'],
   pending: ['success', 'failed', 'manual_review'],
-  manual_review: ['success', 'failed'],
+  manual_review: ['success', 'failed', 'processing'],
   success: ['reversed'],
   failed: [],
   reversed: [],

@@ -32,7 +32,7 @@ export interface RechargeState {
   /** The provider's own id for the recharge, once it gave one: callbacks must carry the same. */
   providerTxnId?: string | null;
   /** Set when screening refused the recharge: the contract error the caller is answered with. */
-  rejection: { code: RefusalCode; message: string } | null;
+  rejection: { code: RefusalCode; message: string; rule?: string } | null;
 }
 
 export interface ProviderUpdate {

@@ -24,6 +24,9 @@ import { RechargeService } from '../recharges/service';
 import { RechargeStore } from '../recharges/store';
 import { piiVaultFromConfig } from '../security/pii';
 import { connectClient } from '../temporal/connection';
+import { registerRiskMetrics } from '../risk/metrics';
+import { RiskAdmin, riskEngine } from '../risk/service';
+import { RiskStore } from '../risk/store';
 import { TopupService } from '../topups/service';
 import { TopupStore } from '../topups/store';
 import { UserService } from '../users/service';
@@ -50,7 +53,9 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
   if (config.env === 'production') await providers.registry.assertUsable();
   const metrics = createMetrics();
   registerOpsMetrics(metrics.registry, db, RECHARGE_CLEARING_ACCOUNT, log);
-  const topups = new TopupService(config, temporal, new TopupStore(db), users);
+  registerRiskMetrics(metrics.registry, new RiskStore(db), log);
+  const risk = riskEngine(db, temporal, config.temporal.taskQueue);
+  const topups = new TopupService(config, temporal, new TopupStore(db), users, risk);
   const lookup = new OperatorLookup(db, providers.registry);
   const recharges = new RechargeService(config, temporal, new RechargeStore(db), users, log, lookup);
   const app = createApp({
@@ -60,7 +65,8 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
     idempotency: new IdempotencyStore(db),
     users,
     alerts: new AlertSettings(db),
-    wallets: new WalletService(db, ledger, users),
+    wallets: new WalletService(db, ledger, users, risk),
+    risk: new RiskAdmin(db, new RiskStore(db)),
     topups,
     kyc: new KycService(config, temporal, new KycStore(db), users, piiVaultFromConfig(config.pii)),
     auth: createAuthServices(config, db, createSmsSender(config.notify.twilio), log),

@@ -9,6 +9,7 @@ import { kycProviderFromConfig } from '../kyc/provider-client';
 import { KycStore } from '../kyc/store';
 import { assertKycAllowsSpend } from '../kyc/spend-guard';
 import { createRechargeProviders } from './recharge-providers';
+import { riskEngine } from '../risk/service';
 import { RechargeStore } from '../recharges/store';
 import { Ledger } from '../ledger';
 import { createGatewayClient } from '../topups/gateway-client';
@@ -91,6 +92,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
         recharges: new RechargeStore(db),
         providers,
         spendGate: assertKycAllowsSpend,
+        risk: riskEngine(db, temporal, config.temporal.taskQueue),
         duplicateWindowSeconds: config.recharges.duplicateWindowSeconds,
       }),
       ...opts.activityOverrides,

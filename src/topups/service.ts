@@ -9,6 +9,7 @@ import {
 } from '@temporalio/client';
 import type { Config } from '../config';
 import { AppError, notFound } from '../errors';
+import type { RiskEngine } from '../risk/service';
 import { searchAttributes } from '../temporal/search-attributes';
 import type { UserService } from '../users/service';
 import type { Caller, User } from '../users/types';
@@ -35,6 +36,7 @@ export class TopupService {
     private readonly temporal: Client,
     private readonly store: TopupStore,
     private readonly users: UserService,
+    private readonly risk: Pick<RiskEngine, 'assertAllowed'>,
   ) {}
 
   /** The same caller and Idempotency-Key always name the same top-up (and so the same workflow). */
@@ -45,6 +47,13 @@ export class TopupService {
   async create(caller: Caller, req: NewTopup, idempotencyKey: string): Promise<Topup> {
     const id = TopupService.topupId(caller.id, idempotencyKey);
     const bank = req.method === 'bank_transfer';
+    await this.risk.assertAllowed({
+      kind: 'topup_request',
+      subjectId: id,
+      userId: caller.id,
+      role: caller.role,
+      amount: req.amount,
+    });
     let topup: Topup;
     try {
       topup = await this.store.insert({
@@ -141,6 +150,7 @@ export class TopupService {
     }
     this.assertDecidable(topup, decision);
     const source = decision === 'approve' ? await this.fundingOf(caller, requester, 'decision') : undefined;
+    if (decision === 'approve') await this.screenApproval(topup, requester);
     return this.updateWorkflow(topup, (h) =>
       h.executeUpdate(decideTopupUpdate, { args: [{ decision, by: caller.id, source, note }] }),
     );
@@ -183,9 +193,21 @@ export class TopupService {
     assertStuck(topup.createdAt, new Date(), this.config.ops.stuckTopupAfterSeconds);
     if (requester.status !== 'active') throw new AppError('USER_SUSPENDED', 'The requesting user is suspended');
     this.assertDecidable(topup, 'approve');
+    await this.screenApproval(topup, requester);
     return this.updateWorkflow(topup, (h) =>
       h.executeUpdate(decideTopupUpdate, { args: [{ decision: 'approve', by: caller.id, source, note }] }),
     );
+  }
+
+  /** The risk rules on the credit an approval makes to the requester (src/risk). */
+  private screenApproval(topup: Topup, requester: User): Promise<void> {
+    return this.risk.assertAllowed({
+      kind: 'topup_approval',
+      subjectId: topup.id,
+      userId: requester.id,
+      role: requester.role,
+      amount: topup.amount,
+    });
   }
 
   /** Whose money an approval by `caller` moves (src/topups/approval.ts); refusals are thrown. */

@@ -4,6 +4,7 @@ import { AppError, notFound } from '../errors';
 import { assertKycAllowsSpend } from '../kyc/spend-guard';
 import { walletAccountId, type Ledger, type StatementItem, type StatementQuery } from '../ledger';
 import { isBelow } from '../users/hierarchy';
+import type { RiskEngine } from '../risk/service';
 import { findUser } from '../users/store';
 import type { Caller, User } from '../users/types';
 import type { UserService } from '../users/service';
@@ -52,6 +53,7 @@ export class WalletService {
     private readonly db: Db,
     private readonly ledger: Ledger,
     private readonly users: UserService,
+    private readonly risk: Pick<RiskEngine, 'assertAllowed'>,
   ) {}
 
   async wallet(caller: Caller, userId: string): Promise<WalletView> {
@@ -122,9 +124,18 @@ export class WalletService {
     // Crediting down spends the sender's balance; pulling back up is the upline's recovery of
     // funds, which a pending re-KYC of the downline must not trap.
     if (direction === 'down') await assertKycAllowsSpend(this.db, from.id);
+    const id = `xfer:${caller.id}:${keyDigest(idempotencyKey)}`;
+    // The risk is the wallet the money leaves: the sender's, or the downline's pulled from.
+    await this.risk.assertAllowed({
+      kind: direction === 'down' ? 'transfer' : 'pull_back',
+      subjectId: id,
+      userId: from.id,
+      role: from.role,
+      amount: req.amount,
+    });
 
     const t = await creditCollectingDues(this.ledger, {
-      id: `xfer:${caller.id}:${keyDigest(idempotencyKey)}`,
+      id,
       debitAccountId: walletAccountId(from.id),
       creditAccountId: walletAccountId(to.id),
       amount: req.amount,

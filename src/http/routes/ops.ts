@@ -106,6 +106,9 @@ function stuckListRoutes({ router, registry, deps }: RouteContext): void {
                 items: z.array(z.object({ userId: z.string(), owedPaise: money, since: time })),
               })
               .describe('users owing clawed-back commissions (largest first), collected from their next credits'),
+            riskAlerts: z
+              .object({ open: z.number().int(), users: z.number().int(), oldest: time.nullable() })
+              .describe('risk alerts waiting for support (GET /v1/risk/alerts?status=open)'),
           }),
         },
       },

@@ -49,7 +49,9 @@ function serviceWithStored(stored: Pick<Topup, 'amount' | 'method' | 'utr'>) {
       },
     },
   } as unknown as Client;
-  const service = new TopupService(loadConfig({ NODE_ENV: 'test' }), temporal, store, {} as UserService);
+  const service = new TopupService(loadConfig({ NODE_ENV: 'test' }), temporal, store, {} as UserService, {
+    assertAllowed: async () => {},
+  });
   return { service, started };
 }
 
