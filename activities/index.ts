@@ -1,3 +1,4 @@
+import { createComplianceActivities, type ComplianceDeps } from './compliance';
 import { createEventActivities, type EventDeps } from './events';
 import { createKycActivities, type KycDeps } from './kyc';
 import { createNotificationActivities, type NotificationDeps } from './notifications';
@@ -12,7 +13,8 @@ export type ActivityDeps = NotificationDeps &
   RechargeDeps &
   KycDeps &
   OpsDeps &
-  ProviderBalanceDeps;
+  ProviderBalanceDeps &
+  ComplianceDeps;
 
 /** All activities, built from their dependencies by the worker's composition root. */
 export function createActivities(deps: ActivityDeps) {
@@ -24,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createKycActivities(deps),
     ...createOpsActivities(deps),
     ...createProviderBalanceActivities(deps),
+    ...createComplianceActivities(deps),
   };
 }
 

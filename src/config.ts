@@ -211,6 +211,15 @@ const envSchema = z.object({
     .regex(/^[1-9][0-9]*(s|m|h|d)$/, 'a whole number of s, m, h or d, e.g. 1h or 15m')
     .default('1h'),
   WORKER_METRICS_PORT: port.optional(),
+  // AML monitoring and sanctions screening (src/compliance, README.md "Sanctions watchlist"):
+  // STR/CTR thresholds in paise (the seed's ₹50,000 single, ₹10,00,000 a month), the monthly
+  // report's recipient (default OPS_ALERT_EMAIL), the watchlist CSV (outside production, the
+  // sample in data/) and the fuzzy match's similarity threshold.
+  COMPLIANCE_SINGLE_PAISE: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(50_000_00),
+  COMPLIANCE_CUMULATIVE_PAISE: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(10_00_000_00),
+  COMPLIANCE_EMAIL: optionalString.pipe(z.email().optional()),
+  WATCHLIST_FILE: optionalString,
+  SANCTIONS_MATCH_THRESHOLD: z.coerce.number().min(0.5).max(1).default(0.9),
 
   TIJORI_JWT_SECRET: optionalString.pipe(z.string().min(32).optional()),
   TIJORI_OTP_SECRET: optionalString.pipe(z.string().min(32).optional()),
@@ -526,6 +535,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       workerMetricsPort: e.WORKER_METRICS_PORT,
     },
     auth: authConfig(e, d),
+    compliance: {
+      thresholds: {
+        singlePaise: BigInt(e.COMPLIANCE_SINGLE_PAISE),
+        cumulativePaise: BigInt(e.COMPLIANCE_CUMULATIVE_PAISE),
+      },
+      email: e.COMPLIANCE_EMAIL ?? d('OPS_ALERT_EMAIL'),
+      watchlistFile:
+        e.WATCHLIST_FILE === undefined
+          ? production
+            ? undefined
+            : path.resolve('data', 'watchlist-sample.csv')
+          : path.resolve(e.WATCHLIST_FILE),
+      sanctionsThreshold: e.SANCTIONS_MATCH_THRESHOLD,
+    },
   });
 }
 

@@ -1,4 +1,5 @@
 // The workflow bundle's entry: every workflow the worker runs is exported here.
+export { complianceReportWorkflow } from './compliance';
 export { eventDispatcherWorkflow } from './dispatcher';
 export { kycWorkflow } from './kyc';
 export { notificationWorkflow } from './notification';

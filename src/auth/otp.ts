@@ -62,7 +62,7 @@ export class OtpService {
   async request(mobile: string): Promise<OtpChallenge> {
     const user = (await this.db('users').where({ mobile }).first('id', 'status')) as
       { id: string; status: string } | undefined;
-    const recipient = user?.status === 'active' ? user.id : null;
+    const recipient = user && user.status !== 'suspended' ? user.id : null;
     const challengeId = newId('otp');
     const otp = generateOtp();
     const [row] = (await this.db('otp_challenges')

@@ -36,11 +36,12 @@ export class SessionService {
     private readonly cfg: Config['auth'],
   ) {}
 
-  /** A session for an active user (USER_SUSPENDED otherwise). */
+  /** A session for a user that is not suspended (USER_SUSPENDED otherwise). */
   async start(userId: string, origin: RequestOrigin, trx?: Knex.Transaction): Promise<TokenPair> {
     const run = async (t: Knex.Transaction) => {
       const user = await findUser(t, userId);
-      if (user?.status !== 'active') throw new AppError('USER_SUSPENDED', 'This user is suspended');
+      // pending_review (a sanctions hit) signs in; it moves no money (requireMoneyMover).
+      if (!user || user.status === 'suspended') throw new AppError('USER_SUSPENDED', 'This user is suspended');
       const sessionId = newId('ses');
       await t('auth_sessions').insert({
         id: sessionId,

@@ -58,7 +58,9 @@ export const userSchema = z
     mobile: z.string().nullable().describe('null only for an admin without a sign-in mobile (the bootstrap admin)'),
     email: z.string().nullable(),
     parentId: z.string().nullable(),
-    status: z.enum(['active', 'suspended']),
+    status: z
+      .enum(['active', 'suspended', 'pending_review'])
+      .describe('pending_review: a sanctions hit awaits an admin (signs in, moves no money)'),
     kycTier: z.enum(['none', 'min', 'full']),
     createdAt: time,
   })

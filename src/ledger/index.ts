@@ -66,6 +66,7 @@ export {
   postedTotalsByKind,
   postedTransfersOfKind,
   postedTakeBacksOfKind,
+  postedEntriesOfAccounts,
   type OutstandingHold,
   type AccountBalanceRow,
   type PostedTotal,

@@ -174,3 +174,31 @@ export function postedTakeBacksOfKind(
       'o.metadata as of_metadata',
     );
 }
+
+/**
+ * A subquery of what was posted to the accounts whose id starts with `idPrefix` in [from, to),
+ * one row per entry that moved money (holds move nothing): (account_id, transfer_id, side,
+ * amount, created_at, kind, reference), for monitoring that totals and lists them in the database
+ * (src/compliance: STR and CTR candidates).
+ */
+export function postedEntriesOfAccounts(
+  db: Knex,
+  idPrefix: string,
+  range: { from: Date; to: Date },
+): Knex.QueryBuilder {
+  return db('ledger_entries as e')
+    .join('ledger_transfers as t', 't.id', 'e.transfer_id')
+    .whereLike('e.account_id', `${idPrefix.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`)
+    .andWhere('e.created_at', '>=', range.from)
+    .andWhere('e.created_at', '<', range.to)
+    .andWhere('e.posted_amount', '>', 0)
+    .select(
+      'e.account_id',
+      'e.transfer_id',
+      'e.side',
+      'e.posted_amount as amount',
+      'e.created_at',
+      't.kind',
+      't.reference',
+    );
+}

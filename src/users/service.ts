@@ -1,5 +1,8 @@
+import type { Knex } from 'knex';
 import { isUniqueViolation } from '../db/errors';
-import { auditTypes, recordAudit } from '../audit/log';
+import { auditTypes, recordAudit, recordAuditBy, type AuditActor } from '../audit/log';
+import { clearOpenHits, hasOpenHits, sanctionsAuditTypes } from '../compliance/watchlist';
+import type { SanctionsHit } from '../compliance/sanctions';
 import type { Db } from '../db/knex';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
@@ -8,6 +11,11 @@ import { generateApiKey, hashApiKey, keyPrefix } from './api-keys';
 import { canManage, canRead, mayHaveChild } from './hierarchy';
 import { findCallerByApiKey, findUser, insertUser, listUsers, touchApiKey, updateUserStatus } from './store';
 import type { Caller, Role, User } from './types';
+
+/** Sanctions screening of a user being created, inside its creation transaction (src/compliance/watchlist.ts). */
+export interface NewUserScreen {
+  screenNewUser(trx: Knex.Transaction, user: { id: string; name: string }): Promise<SanctionsHit[]>;
+}
 
 export interface NewUser {
   role: Role;
@@ -24,6 +32,8 @@ export class UserService {
     private readonly ledger: Ledger,
     /** The balance cap of a new user's wallet (KYC has not started: the lowest tier's), by role. */
     private readonly newWalletCap: (role: Role) => bigint | null,
+    /** Without it, users are created unscreened (tools and tests that need no watchlist). */
+    private readonly sanctions?: NewUserScreen,
   ) {}
 
   /** A user the caller may see, or NOT_FOUND (never FORBIDDEN, so ids cannot be probed). */
@@ -60,12 +70,14 @@ export class UserService {
           status: 'active',
           kycTier: 'none',
         });
+        const hits = (await this.sanctions?.screenNewUser(trx, { id, name: input.name })) ?? [];
+        const screened = hits.length > 0 ? (await updateUserStatus(trx, id, 'pending_review'))! : user;
         // The wallet is created with the user or not at all.
         if (input.role !== 'support') {
           const cap = this.newWalletCap(input.role);
           await this.ledger.createAccounts([walletAccount(id, { cap })], trx);
         }
-        return user;
+        return screened;
       });
     } catch (err) {
       if (isUniqueViolation(err, 'users_mobile_key')) {
@@ -100,9 +112,10 @@ export class UserService {
 
   /**
    * Suspends or activates a user the caller manages. Nobody changes its own status, and the last
-   * active admin cannot be suspended: the platform would have no one left to run it.
+   * active admin cannot be suspended: the platform would have no one left to run it. A user with
+   * an uncleared sanctions hit is not activated: an admin clears the review (clearReview).
    */
-  async setStatus(caller: Caller, id: string, status: User['status']): Promise<User> {
+  async setStatus(caller: Caller, id: string, status: 'active' | 'suspended'): Promise<User> {
     const user = await this.visible(caller, id);
     if (user.id === caller.id) throw new AppError('FORBIDDEN', 'A user cannot suspend or activate itself');
     if (!canManage(caller, user)) {
@@ -121,12 +134,40 @@ export class UserService {
           throw new AppError('CONFLICT', 'The last active admin cannot be suspended');
         }
       }
+      if (status === 'active' && (await hasOpenHits(trx, id))) {
+        throw new AppError('CONFLICT', 'This user awaits a sanctions review: an admin clears it (clear-review)');
+      }
       const updated = await updateUserStatus(trx, id, status);
       if (!updated) return (await findUser(trx, id))!;
       await recordAudit(trx, {
         type: status === 'suspended' ? auditTypes.userSuspended : auditTypes.userActivated,
         actorId: caller.id,
         subjectId: id,
+      });
+      return updated;
+    });
+  }
+
+  /**
+   * Clears a sanctions review (admin only, with a note): the user's open hits are marked cleared
+   * and a pending_review user becomes active (a suspended one stays suspended). CONFLICT when
+   * there is nothing to clear.
+   */
+  async clearReview(actor: AuditActor & { caller: Caller }, id: string, note: string): Promise<User> {
+    if (actor.caller.role !== 'admin') throw new AppError('FORBIDDEN', 'Only an admin clears a sanctions review');
+    const user = await this.visible(actor.caller, id);
+    return this.db.transaction(async (trx) => {
+      await trx('users').where({ id: user.id }).forUpdate().first('id');
+      const cleared = await clearOpenHits(trx, user.id, actor.caller.id, note);
+      const current = (await findUser(trx, user.id))!;
+      if (cleared.length === 0 && current.status !== 'pending_review') {
+        throw new AppError('CONFLICT', 'This user has no sanctions review to clear');
+      }
+      const updated = current.status === 'pending_review' ? (await updateUserStatus(trx, user.id, 'active'))! : current;
+      await recordAuditBy(trx, actor, sanctionsAuditTypes.reviewCleared, user.id, {
+        note,
+        hits: cleared.map((h) => ({ id: h.id, list: h.list, entryName: h.entryName, score: h.score })),
+        status: updated.status,
       });
       return updated;
     });

@@ -1,6 +1,7 @@
 export const roles = ['admin', 'master_distributor', 'distributor', 'retailer', 'support'] as const;
 export type Role = (typeof roles)[number];
-export type UserStatus = 'active' | 'suspended';
+/** pending_review: a sanctions hit (src/compliance) awaits an admin; signs in, moves no money. */
+export type UserStatus = 'active' | 'suspended' | 'pending_review';
 export type KycTier = 'none' | 'min' | 'full';
 
 export interface User {

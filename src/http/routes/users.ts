@@ -5,7 +5,16 @@ import { callerOf } from '../auth';
 import type { RouteContext } from '../context';
 import { afterIdOf, nextIdCursor } from '../pagination';
 import { defineRoute } from '../route';
-import { cursorSchema, idParams, idSchema, limitSchema, mobileSchema, pageOf, userSchema } from '../schemas';
+import {
+  cursorSchema,
+  idParams,
+  idSchema,
+  limitSchema,
+  mobileSchema,
+  noteSchema,
+  pageOf,
+  userSchema,
+} from '../schemas';
 
 export function userView(u: User) {
   return {
@@ -106,7 +115,7 @@ function userAccountRoutes({ router, registry, deps }: RouteContext): void {
   );
 }
 
-/** Suspending and re-activating a user in the downline. */
+/** Suspending and re-activating a user in the downline; clearing a sanctions review. */
 function userStatusRoutes({ router, registry, deps }: RouteContext): void {
   for (const [action, status] of [
     ['suspend', 'suspended'],
@@ -129,6 +138,29 @@ function userStatusRoutes({ router, registry, deps }: RouteContext): void {
       },
     );
   }
+
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/users/:id/clear-review',
+      summary:
+        "Clear a sanctions review (admin, with a note; audited): the user's open hits are marked cleared and a pending_review user becomes active",
+      tags,
+      params: idParams,
+      body: z.object({ note: noteSchema }),
+      responses: {
+        200: { description: 'The user', schema: userSchema },
+        409: { description: 'The user has no sanctions review to clear' },
+      },
+      errors: ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
+    },
+    async ({ params, body, req, res }) => {
+      const actor = { caller: callerOf(res), requestId: res.locals.requestId as string, ip: req.ip };
+      res.json(userView(await deps.users.clearReview(actor, params.id, body.note)));
+    },
+  );
 }
 
 /** API keys: created for the caller or a user it manages, listed, revoked. */
