@@ -12,6 +12,7 @@ import { methodsOfPaths } from './route';
 import { alertRoutes } from './routes/alerts';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
+import { complianceRoutes } from './routes/compliance';
 import { healthRoutes } from './routes/health';
 import { kycRoutes } from './routes/kyc';
 import { opsRoutes } from './routes/ops';
@@ -45,6 +46,7 @@ const routeModules: RouteModule[] = [
   kycRoutes,
   opsRoutes,
   webhookEndpointRoutes,
+  complianceRoutes,
   riskRoutes,
 ];
 

@@ -2,6 +2,8 @@ import type { Router } from 'express';
 import type { AuditService } from '../audit/service';
 import type { AuthServices } from '../auth/services';
 import type { ConfigService } from '../catalog/config-service';
+import type { ComplianceReports } from '../compliance/reports';
+import type { SanctionsService } from '../compliance/watchlist';
 import type { CatalogService } from '../catalog/service';
 import type { Config } from '../config';
 import type { AlertSettings } from '../events/settings';
@@ -42,6 +44,8 @@ export interface AppDeps {
   webhooks: WebhookService;
   audit: AuditService;
   risk: RiskAdmin;
+  /** AML reports and sanctions screening (src/compliance). */
+  compliance: { reports: ComplianceReports; sanctions: SanctionsService };
   /** For /readyz: each resolves once its dependency answers. */
   readiness: { database(): Promise<void>; temporal(): Promise<void> };
   /** For provider callbacks: parse with the provider's definition, keep the raw exchange. */

@@ -35,6 +35,8 @@ import { ReportService } from '../reports/service';
 import { AlertSettings } from '../events/settings';
 import { WebhookService } from '../webhooks/service';
 import { capFor } from '../kyc/caps';
+import { ComplianceReports } from '../compliance/reports';
+import { SanctionsService } from '../compliance/watchlist';
 
 export interface RunningApi {
   url: string;
@@ -48,7 +50,13 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
   const temporal = await connectClient(config.temporal);
   const ledger = new Ledger(db);
   await ledger.ensureSystemAccounts();
-  const users = new UserService(db, ledger, (role) => capFor(role, 'none', config.kyc.caps));
+  const sanctions = new SanctionsService(
+    db,
+    { watchlistFile: config.compliance.watchlistFile, threshold: config.compliance.sanctionsThreshold },
+    log,
+  );
+  await sanctions.ensureLoaded();
+  const users = new UserService(db, ledger, (role) => capFor(role, 'none', config.kyc.caps), sanctions);
   const providers = createRechargeProviders(db, config, log);
   if (config.env === 'production') await providers.registry.assertUsable();
   const metrics = createMetrics();
@@ -82,6 +90,7 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
     ops: new OpsService({ config, db, ledger, temporal, recharges, topups, exchanges: providers.exchanges, log }),
     reports: new ReportService(readDb, users),
     audit: new AuditService(db),
+    compliance: { reports: new ComplianceReports(readDb, config.compliance.thresholds), sanctions },
     readiness: {
       database: async () => {
         await db.raw('select 1');

@@ -20,6 +20,7 @@ import { ensureEventDispatcher } from '../events/dispatcher';
 import { createEmailSender } from '../notify/email';
 import { createSmsSender } from '../notify/sms';
 import { ensureReconciliationSchedule } from '../ops/reconciliation';
+import { ensureComplianceSchedule } from '../compliance/schedule';
 import { piiVaultFromConfig } from '../security/pii';
 import { createWebhookConsumer } from '../webhooks/consumer';
 import { connectClient, connectWorkerConnection } from '../temporal/connection';
@@ -94,6 +95,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
         spendGate: assertKycAllowsSpend,
         risk: riskEngine(db, temporal, config.temporal.taskQueue),
         duplicateWindowSeconds: config.recharges.duplicateWindowSeconds,
+        amlThresholds: config.compliance.thresholds,
       }),
       ...opts.activityOverrides,
     },
@@ -112,6 +114,10 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     // Money workflows do not depend on it: run on, loudly (`npm run ops -- schedule ensure` retries).
     log.error({ err }, 'could not create or update the reconciliation schedule');
   }
+  await ensureComplianceSchedule(temporal, config).then(
+    (r) => log.info(r, 'compliance schedule in place'),
+    (err: unknown) => log.error({ err }, 'could not create or update the compliance schedule'),
+  );
   // Money never waits for alerts: without the dispatcher, events wait in the feed for the next worker.
   await ensureEventDispatcher(temporal, config.temporal.taskQueue).catch((err: unknown) =>
     log.error({ err }, 'could not start the event dispatcher'),
