@@ -171,7 +171,7 @@ function topupResolutionRoutes({ router, registry, deps }: RouteContext): void {
           'USER_SUSPENDED',
           'INSUFFICIENT_FUNDS',
           'LIMIT_EXCEEDED',
-          ...(action === 'approve' ? (['STEP_UP_REQUIRED'] as const) : []),
+          ...(action === 'approve' ? (['STEP_UP_REQUIRED', 'RISK_REJECTED'] as const) : []),
         ],
       },
       async ({ params, body, req, res }) => {

@@ -73,7 +73,7 @@ export function topupRoutes({ router, publicRouter, registry, deps }: RouteConte
       headers: idempotencyHeaders,
       body: createBody,
       responses: { 202: { description: 'Accepted', schema: topupSchema } },
-      errors: ['FORBIDDEN', 'USER_SUSPENDED', 'IDEMPOTENCY_CONFLICT', 'CONFLICT', 'UNAVAILABLE'],
+      errors: ['FORBIDDEN', 'USER_SUSPENDED', 'IDEMPOTENCY_CONFLICT', 'CONFLICT', 'UNAVAILABLE', 'RISK_REJECTED'],
     },
     async ({ body, headers, req, res }) => {
       const caller = callerOf(res);
@@ -143,7 +143,7 @@ export function topupRoutes({ router, publicRouter, registry, deps }: RouteConte
           'USER_SUSPENDED',
           'INSUFFICIENT_FUNDS',
           'LIMIT_EXCEEDED',
-          ...(action === 'approve' ? (['STEP_UP_REQUIRED'] as const) : []),
+          ...(action === 'approve' ? (['STEP_UP_REQUIRED', 'RISK_REJECTED'] as const) : []),
         ],
       },
       async ({ params, body, headers, req, res }) => {

@@ -122,6 +122,7 @@ function transferRoutes({ router, registry, deps }: RouteContext): void {
         'USER_SUSPENDED',
         'KYC_REQUIRED',
         'STEP_UP_REQUIRED',
+        'RISK_REJECTED',
       ],
     },
     async ({ body, headers, req, res }) => {
