@@ -71,7 +71,8 @@ export const candidateColumns = [
   'reference',
 ] as const satisfies readonly (keyof CandidateRow)[];
 
-export const monthPattern = /^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$/;
+/** 1970-01 to 2999-12: no ledger reaches further back, and the month after the last is still a date. */
+export const monthPattern = /^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$/;
 
 /** [from, to) of an IST calendar month written YYYY-MM. */
 export function istMonth(month: string): { from: Date; to: Date } {

@@ -13,7 +13,7 @@ describe('IST months', () => {
   });
 
   test('not a month is refused', () => {
-    for (const m of ['2026-13', '2026-00', '2026-1', '1969-12', '2026-11-01', '']) {
+    for (const m of ['2026-13', '2026-00', '2026-1', '1969-12', '3000-01', '9999-12', '2026-11-01', '']) {
       assert.throws(() => istMonth(m), RangeError, m);
     }
   });
