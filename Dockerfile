@@ -10,6 +10,7 @@ COPY activities ./activities
 COPY migrations ./migrations
 COPY data ./data
 COPY scripts ./scripts
+COPY portal ./portal
 # devDependencies (tsx, typescript, the development servers' packages) stay in this stage.
 RUN npm run build && npm prune --omit=dev
 
@@ -18,6 +19,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/portal/dist ./portal/dist
 # Reference data the catalogue migration loads (data/README.md).
 COPY --from=build /app/data ./data
 COPY package.json ./

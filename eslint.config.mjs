@@ -33,7 +33,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', '.tools/**', 'test/histories/**'] },
+  { ignores: ['dist/**', 'portal/dist/**', 'node_modules/**', '.data/**', '.tools/**', 'test/histories/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

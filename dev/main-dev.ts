@@ -3,6 +3,7 @@
  * the Temporal dev server with its Web UI, the provider simulators, the worker and the API.
  * DATABASE_URL / TEMPORAL_ADDRESS switch the first two to external services.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
@@ -12,6 +13,7 @@ import { startEmbeddedPostgres } from './infra/embedded-postgres';
 import { ensureTemporalCli } from './infra/temporal-cli';
 import { startTemporalDevServer } from './infra/temporal-dev-server';
 import { createLogger } from '../src/logger';
+import { defaultPortalDir } from '../src/http/portal';
 import { startApi } from '../src/run/api';
 import { onShutdown } from '../src/run/shutdown';
 import { startSimulators } from './simulators/start';
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
     webhookReceiverPort: config.simulators.webhookReceiverPort,
   });
   stops.unshift(() => sims.stop());
+  ensurePortalBuilt();
   const worker = await startWorker(config, log);
   stops.unshift(() => worker.stop());
   const api = await startApi(config, log);
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     '',
     'Tijori is running. Ctrl-C stops everything; data is kept in ' + config.dataDir,
     '',
+    `  Portal              ${api.url}/   (sign in with a user's mobile; the code arrives in the SMS sink)`,
     `  API                 ${api.url}   (docs ${api.url}/docs, OpenAPI ${api.url}/v1/openapi.json)`,
     `  Temporal            ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
     `  Temporal Web UI     ${base.temporal.address ? '(external cluster)' : config.temporal.uiUrl}`,
@@ -92,6 +96,17 @@ async function main(): Promise<void> {
     '',
   ];
   console.log(lines.join('\n'));
+}
+
+/** The API serves the portal from portal/dist: built once here when missing (`npm run build:portal` rebuilds). */
+function ensurePortalBuilt(): void {
+  if (fs.existsSync(path.join(defaultPortalDir(), 'index.html'))) return;
+  console.log('building the portal (portal/dist) ...');
+  const built = spawnSync('npx', ['vite', 'build', 'portal', '--logLevel', 'warn'], {
+    cwd: path.resolve(__dirname, '..'),
+    stdio: 'inherit',
+  });
+  if (built.status !== 0) throw new Error('the portal build failed (npm run build:portal)');
 }
 
 main().catch((err: Error) => {

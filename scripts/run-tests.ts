@@ -6,15 +6,18 @@
  *   tsx scripts/run-tests.ts                 all suites
  *   tsx scripts/run-tests.ts --only unit     just the pure unit tests (no servers)
  *   tsx scripts/run-tests.ts test/e2e/x.test.ts   named files
+ *
+ * The browser suite drives Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium) through
+ * the portal, which is built first.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startThrowawayInfra } from '../dev/infra/throwaway-infra';
 import { ensureSchemathesis } from './ensure-schemathesis';
 
 const root = path.resolve(__dirname, '..');
-const suites = ['unit', 'integration', 'workflow', 'e2e'] as const;
+const suites = ['unit', 'integration', 'workflow', 'e2e', 'browser'] as const;
 
 function findTests(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -51,6 +54,11 @@ function runNodeTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> 
   });
 }
 
+function buildPortal(): void {
+  const built = spawnSync('npx', ['vite', 'build', 'portal', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('the portal build failed');
+}
+
 async function main(): Promise<number> {
   const { files, needsServers } = pickFiles(process.argv.slice(2));
   if (files.length === 0) {
@@ -61,6 +69,7 @@ async function main(): Promise<number> {
   if (!needsServers) return runNodeTests(files, env);
   // The independent API fuzzer is a Python tool, installed on first use into .tools/venv.
   if (files.some((f) => path.basename(f) === 'schemathesis.test.ts')) ensureSchemathesis();
+  if (files.some((f) => f.includes(`${path.sep}browser${path.sep}`))) buildPortal();
   const infra = await startThrowawayInfra(process.env, { unsafeFastPostgres: true, log: console.log });
   try {
     console.log(`running ${files.length} test files`);

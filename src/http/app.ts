@@ -8,6 +8,7 @@ import { refuseUnstorableInput } from './input-guard';
 import { jsonReplacer } from './json';
 import { requestLogging, requestMetrics, securityHeaders } from './middleware';
 import { OpenApiRegistry } from './openapi';
+import { portal } from './portal';
 import { methodsOfPaths } from './route';
 import { alertRoutes } from './routes/alerts';
 import { auditRoutes } from './routes/audit';
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(methodsOfPaths(registry));
   app.use(publicRouter);
   app.use(router);
+  app.use(portal());
   app.use(notFoundHandler());
   app.use(errorHandler([contractErrorOf]));
   return app;

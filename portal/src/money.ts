@@ -1,0 +1,21 @@
+const grouping = new Intl.NumberFormat('en-IN', { maximumFractionDigits: 0 });
+
+/** ₹1,23,456.50 from integer paise: whole rupees grouped the Indian way, the paise as digits. */
+export function formatPaise(paise: number): string {
+  if (!Number.isSafeInteger(paise)) throw new Error(`not an amount in paise: ${paise}`);
+  const abs = Math.abs(paise);
+  const rupees = grouping.format(Math.floor(abs / 100));
+  const rest = String(abs % 100).padStart(2, '0');
+  return `${paise < 0 ? '−' : ''}₹${rupees}.${rest}`;
+}
+
+/**
+ * Integer paise from rupees as typed ("1,250", "12.5", "₹100.00"), or undefined when it is not
+ * an amount. Digits only: "12.5" is 1250 paise exactly, never a float product.
+ */
+export function parseRupees(text: string): number | undefined {
+  const m = /^(\d{1,10})(?:\.(\d{0,2}))?$/.exec(text.trim().replace(/^₹\s*/, '').replace(/,/g, ''));
+  if (!m) return undefined;
+  const paise = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  return Number.isSafeInteger(paise) ? paise : undefined;
+}

@@ -1,0 +1,135 @@
+import { useState, type FormEvent } from 'react';
+import { call, type Query } from '../api/client';
+import { useMe } from '../app';
+import { formatDateTime, istDayEnd, istDayStart, istToday, monthStart } from '../dates';
+import { useI18n } from '../i18n';
+import { ErrorText, Field, Loaded, Money, SubmitButton, useAction, useAsync } from '../ui';
+import type { Recharge } from './recharge';
+
+type Status = NonNullable<Query<'getRecharges'>['status']>;
+const statuses: Status[] = ['received', 'processing', 'pending', 'success', 'failed', 'reversed', 'manual_review'];
+
+export function HistoryPage() {
+  const { t, lang } = useI18n();
+  const { user } = useMe();
+  const today = istToday();
+  const [filters, setFilters] = useState({ from: monthStart(today), to: today, status: '' as Status | '' });
+  const [form, setForm] = useState(filters);
+  const [search, setSearch] = useState('');
+  const list = useAsync(
+    () =>
+      call<'getRecharges'>('GET', '/v1/recharges', {
+        query: {
+          userId: user.id,
+          from: istDayStart(filters.from),
+          to: istDayEnd(filters.to),
+          status: filters.status || undefined,
+          limit: 100,
+        },
+      }),
+    [user.id, filters],
+  );
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    setFilters(form);
+  };
+  return (
+    <>
+      <form className="filters" onSubmit={apply}>
+        <Field label={t('searchNumber')}>
+          <input name="search" inputMode="numeric" value={search} onChange={(e) => setSearch(e.target.value.trim())} />
+        </Field>
+        <Field label={t('status')}>
+          <select
+            name="status"
+            value={form.status}
+            onChange={(e) => setForm({ ...form, status: e.target.value as Status | '' })}
+          >
+            <option value="">{t('allStatuses')}</option>
+            {statuses.map((s) => (
+              <option key={s} value={s}>
+                {s.replace('_', ' ')}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label={t('from')}>
+          <input
+            type="date"
+            name="from"
+            value={form.from}
+            onChange={(e) => setForm({ ...form, from: e.target.value })}
+          />
+        </Field>
+        <Field label={t('to')}>
+          <input type="date" name="to" value={form.to} onChange={(e) => setForm({ ...form, to: e.target.value })} />
+        </Field>
+        <SubmitButton busy={list.loading}>{t('show')}</SubmitButton>
+      </form>
+      <Loaded state={list}>
+        {(l) => {
+          const items = l.items.filter((r) => r.subscriber.includes(search));
+          if (items.length === 0) return <p>{t('noEntries')}</p>;
+          return (
+            <ul className="rows">
+              {items.map((r) => (
+                <HistoryRow key={r.id} r={r} lang={lang} onChange={list.reload} />
+              ))}
+            </ul>
+          );
+        }}
+      </Loaded>
+    </>
+  );
+}
+
+function HistoryRow({ r, lang, onChange }: { r: Recharge; lang: string; onChange: () => void }) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const [done, setDone] = useState(false);
+  const action = useAction();
+  const dispute = (e: FormEvent) => {
+    e.preventDefault();
+    void action.run(async () => {
+      await call<'postRechargesByIdDispute'>('POST', `/v1/recharges/${r.id}/dispute`, { body: { reason } });
+      setDone(true);
+      setOpen(false);
+      onChange();
+    });
+  };
+  return (
+    <li className="row">
+      <div className="row-main">
+        <span>{formatDateTime(r.createdAt, lang)}</span>
+        <strong>{r.subscriber}</strong>
+        <span>{r.operator}</span>
+        <Money paise={r.amount} />
+        <span className={`status status-${r.status}`}>{r.status.replace('_', ' ')}</span>
+        {r.commission > 0 && (
+          <span>
+            {t('commission')} <Money paise={r.commission} />
+          </span>
+        )}
+        {!open && (
+          <button type="button" className="link" onClick={() => setOpen(true)}>
+            {t('dispute')}
+          </button>
+        )}
+      </div>
+      {done && <p role="status">{t('disputed')}</p>}
+      {open && (
+        <form className="inline" onSubmit={dispute}>
+          <Field label={t('reason')}>
+            <input name="reason" required minLength={3} value={reason} onChange={(e) => setReason(e.target.value)} />
+          </Field>
+          <SubmitButton busy={action.busy}>{t('send')}</SubmitButton>
+          <button type="button" className="secondary" onClick={() => setOpen(false)}>
+            {t('back')}
+          </button>
+        </form>
+      )}
+      <ErrorText error={action.error} />
+    </li>
+  );
+}

@@ -1,0 +1,281 @@
+/**
+ * The portal in Debian's Chromium against the real stack: sign-in by the OTP the SMS sink got,
+ * a retailer's recharge to the paisa, the statement's CSV, a refused recharge in plain words, a
+ * distributor's pages, and axe on every page.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { Db } from '../../src/db/knex';
+import { ApiClient, adminKey, uniqueMobile } from '../support/api';
+import { testDb } from '../support/db';
+import { startStack, type TestStack } from '../support/stack';
+import { criticalViolations, launchChromium, openFromMenu, phone, signIn, withPage } from './browser';
+
+let stack: TestStack;
+let db: Db;
+let admin: ApiClient;
+let browser: Browser;
+
+before(async () => {
+  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+  db = testDb();
+  admin = new ApiClient(stack.api.url, await adminKey(db));
+});
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await db?.destroy();
+});
+
+interface Person {
+  id: string;
+  mobile: string;
+}
+
+async function createUser(role: string, parentId?: string): Promise<Person> {
+  const mobile = uniqueMobile();
+  const r = await admin.post('/v1/users', { role, name: `${role} ${mobile.slice(-4)}`, mobile, parentId }, false);
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return { id: r.body.id as string, mobile };
+}
+
+/** A distributor with `distPaise` from an admin-approved bank transfer, and a retailer below it. */
+async function network(distPaise: number, retailerPaise: number): Promise<{ dist: Person; retailer: Person }> {
+  const dist = await createUser('distributor');
+  const retailer = await createUser('retailer', dist.id);
+  const key = await admin.post('/v1/api-keys', { userId: dist.id, name: 'browser test' }, false);
+  const distApi = admin.as(key.body.key as string);
+  if (distPaise > 0) {
+    const t = await distApi.post('/v1/topups', {
+      method: 'bank_transfer',
+      amount: distPaise,
+      utr: `UTR${uniqueMobile()}`,
+    });
+    assert.equal(t.status, 202, JSON.stringify(t.body));
+    const a = await admin.post(`/v1/topups/${t.body.id as string}/approve`, {}, false);
+    assert.equal(a.status, 200, JSON.stringify(a.body));
+  }
+  if (retailerPaise > 0) {
+    const x = await distApi.post('/v1/transfers', {
+      fromUserId: dist.id,
+      toUserId: retailer.id,
+      amount: retailerPaise,
+    });
+    assert.equal(x.status, 201, JSON.stringify(x.body));
+  }
+  return { dist, retailer };
+}
+
+async function recharge(page: Page, subscriber: string, rupees: string): Promise<void> {
+  await openFromMenu(page, 'Recharge');
+  await page.getByLabel('Mobile or DTH number').fill(subscriber);
+  // The operator comes from the number's series.
+  await page.getByText('Detected: JIO · DL').waitFor();
+  assert.notEqual(await page.getByLabel('Operator').inputValue(), '');
+  await page.getByLabel('Amount (₹)').fill(rupees);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: 'Confirm' }).click();
+}
+
+/** Every request of the page answered. */
+const settled = (page: Page) => page.locator('.loading').first().waitFor({ state: 'detached' });
+
+const balanceOf = (page: Page, label: string) => page.getByTestId(label).innerText();
+
+describe('the portal in a browser', () => {
+  test('pages are served with a strict CSP; API paths stay JSON 404/405 whatever they accept', async () => {
+    const get = (path: string, accept: string, method = 'GET') =>
+      fetch(stack.api.url + path, { method, headers: { Accept: accept, Authorization: `Bearer ${admin.key!}` } });
+    const html = 'text/html,application/xhtml+xml,*/*;q=0.8';
+    for (const path of ['/', '/recharge', '/deep/link']) {
+      const r = await get(path, html);
+      assert.equal(r.status, 200, path);
+      assert.match(r.headers.get('content-type') ?? '', /text\/html/);
+      assert.match(r.headers.get('content-security-policy') ?? '', /^default-src 'self'; script-src 'self';/);
+      assert.match(await r.text(), /<div id="root">/);
+    }
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await (await get('/', html)).text())![1]!;
+    const js = await get(asset, '*/*');
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('cache-control') ?? '', /immutable/);
+    for (const [path, accept, method, status] of [
+      ['/v1/nothing-here', html, 'GET', 404],
+      ['/V1/nothing-here', html, 'GET', 404],
+      ['/v1/wallets', html, 'GET', 404],
+      ['/v1/auth/otp', html, 'GET', 405],
+      ['/recharge', '*/*', 'GET', 404],
+      ['/recharge', 'application/json', 'GET', 404],
+      ['/recharge', html, 'POST', 404],
+      ['/assets/missing.js', '*/*', 'GET', 404],
+    ] as const) {
+      const r = await get(path, accept, method);
+      assert.equal(r.status, status, `${method} ${path} (${accept})`);
+      assert.match(r.headers.get('content-type') ?? '', /application\/json/, `${method} ${path}`);
+      assert.equal(r.headers.get('content-security-policy'), "default-src 'none';frame-ancestors 'none'");
+    }
+  });
+
+  test('a retailer signs in by SMS code on a phone, recharges ₹100 and sees ₹903.00 after its 3% commission', async (t) => {
+    const { retailer } = await network(500_000, 100_000);
+    await withPage(
+      browser,
+      t,
+      async (page) => {
+        const first = await page.goto(stack.api.url + '/');
+        const csp = first?.headers()['content-security-policy'] ?? '';
+        assert.match(csp, /default-src 'self'/);
+        assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+        await signIn(page, stack.api.url, stack.sims.urls.sms, retailer.mobile);
+        assert.equal(await balanceOf(page, 'balance'), '₹1,000.00');
+        assert.equal(await balanceOf(page, 'available'), '₹1,000.00');
+
+        await recharge(page, '7011234567', '100');
+        const status = page.getByTestId('recharge-status');
+        await status.filter({ hasText: /^success$/ }).waitFor({ timeout: 20_000 });
+        assert.equal(await page.locator('.commission').innerText(), '₹3.00');
+        await page.locator('.after-balance').filter({ hasText: '₹903.00' }).waitFor();
+
+        await openFromMenu(page, 'Wallet');
+        await page.getByTestId('balance').filter({ hasText: '₹903.00' }).waitFor();
+        assert.equal(await balanceOf(page, 'held'), '₹0.00');
+
+        // The history lists it, found by its number.
+        await openFromMenu(page, 'Recharge history');
+        await page.getByLabel('Search by number').fill('70112');
+        await page.locator('.row', { hasText: '7011234567' }).getByText('success').waitFor();
+
+        // A reload keeps the session (deep link served by the SPA fallback).
+        await page.reload();
+        await page.getByRole('heading', { level: 1, name: 'Recharge history' }).waitFor();
+      },
+      phone,
+    );
+  });
+
+  test('the statement downloads as CSV with the recharge and the commission in it', async (t) => {
+    const { retailer } = await network(500_000, 100_000);
+    await withPage(browser, t, async (page) => {
+      await signIn(page, stack.api.url, stack.sims.urls.sms, retailer.mobile);
+      await recharge(page, '7011234568', '100');
+      await page
+        .getByTestId('recharge-status')
+        .filter({ hasText: /^success$/ })
+        .waitFor({ timeout: 20_000 });
+      await openFromMenu(page, 'Statement');
+      await page.locator('tbody tr').first().waitFor();
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Download CSV' }).click(),
+      ]);
+      assert.match(download.suggestedFilename(), /^statement-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
+      const csv = fs.readFileSync((await download.path())!, 'utf8');
+      const lines = csv.trim().split(/\r?\n/);
+      assert.ok(lines.length >= 4, csv);
+      // Running balances to the paisa: ₹1,000 in, ₹100 out, ₹3 back.
+      for (const balance of ['100000', '90000', '90300']) assert.match(csv, new RegExp(`\\b${balance}\\b`), csv);
+    });
+  });
+
+  test("a recharge above the wallet's balance is refused in plain words and moves nothing", async (t) => {
+    const { retailer } = await network(500_000, 5_000);
+    await withPage(browser, t, async (page) => {
+      await signIn(page, stack.api.url, stack.sims.urls.sms, retailer.mobile);
+      await recharge(page, '7011234569', '100');
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      assert.match(await alert.innerText(), /^Insufficient wallet balance/);
+      assert.doesNotMatch(await page.locator('body').innerText(), /Error:|at \w+ \(|INSUFFICIENT_FUNDS/);
+      await openFromMenu(page, 'Wallet');
+      assert.equal(await balanceOf(page, 'balance'), '₹50.00');
+    });
+  });
+
+  test('a distributor creates a retailer, funds it, and approves its fund request', async (t) => {
+    const { dist } = await network(500_000, 0);
+    const mobile = uniqueMobile();
+    await withPage(browser, t, async (page) => {
+      await signIn(page, stack.api.url, stack.sims.urls.sms, dist.mobile);
+      await openFromMenu(page, 'Downline');
+      const create = page.locator('form', { hasText: 'Create a user' });
+      await create.getByLabel('Name').fill('Shop Counter');
+      await create.getByLabel('Mobile number').fill(mobile);
+      await create.getByRole('button', { name: 'Create' }).click();
+      await create.getByRole('status').filter({ hasText: mobile }).waitFor();
+
+      const transfer = page.locator('form', { hasText: 'Send funds down' });
+      await transfer.getByLabel('User').selectOption({ label: `Shop Counter · ${mobile}` });
+      await transfer.getByLabel('Amount (₹)').fill('250.50');
+      await transfer.getByRole('button', { name: 'Transfer' }).click();
+      await transfer.getByRole('status').filter({ hasText: '₹250.50' }).waitFor();
+      await page.getByTestId(`node-${mobile}`).getByText('₹250.50').waitFor();
+      await page.locator('.top-balance').filter({ hasText: '₹4,749.50' }).waitFor();
+    });
+
+    // The new retailer asks for ₹1,000 by bank transfer; the distributor approves it.
+    await withPage(browser, t, async (page) => {
+      await signIn(page, stack.api.url, stack.sims.urls.sms, mobile);
+      await openFromMenu(page, 'Fund request');
+      await page.getByLabel('Amount (₹)').fill('1,000');
+      await page.getByLabel('UTR (bank reference)').fill(`UTR${mobile}`);
+      await page.getByRole('button', { name: 'Request' }).click();
+      await page.getByRole('status').filter({ hasText: '₹1,000.00' }).waitFor();
+    });
+    await withPage(browser, t, async (page) => {
+      await signIn(page, stack.api.url, stack.sims.urls.sms, dist.mobile);
+      await openFromMenu(page, 'Fund requests to approve');
+      const row = page.locator('.row', { hasText: `UTR${mobile}` });
+      await row.getByRole('button', { name: 'Approve' }).click();
+      await row.waitFor({ state: 'detached' });
+    });
+    await withPage(browser, t, async (page) => {
+      await signIn(page, stack.api.url, stack.sims.urls.sms, mobile);
+      assert.equal(await balanceOf(page, 'balance'), '₹1,250.50');
+    });
+  });
+
+  test('no critical accessibility violation on any page, in English and in Hindi', async (t) => {
+    const { dist, retailer } = await network(500_000, 100_000);
+    const problems: string[] = [];
+    const check = async (page: Page, name: string) => {
+      for (const v of await criticalViolations(page)) problems.push(`${name}: ${v}`);
+    };
+    await withPage(browser, t, async (page) => {
+      await page.goto(stack.api.url + '/');
+      await page.getByLabel('Mobile number').waitFor();
+      await check(page, 'sign-in');
+      await signIn(page, stack.api.url, stack.sims.urls.sms, retailer.mobile);
+      for (const name of [
+        'Wallet',
+        'Recharge',
+        'Recharge history',
+        'Statement',
+        'Fund request',
+        'Commission earned',
+        'KYC',
+        'mPIN',
+      ]) {
+        await openFromMenu(page, name);
+        await settled(page);
+        await check(page, name);
+      }
+      await page.getByLabel('Language').selectOption('hi');
+      await page.getByRole('heading', { level: 1, name: 'mPIN' }).waitFor();
+      assert.equal(await page.locator('html').getAttribute('lang'), 'hi');
+      await page.getByRole('navigation').getByRole('link', { name: 'वॉलेट' }).click();
+      await page.getByRole('heading', { level: 1, name: 'वॉलेट' }).waitFor();
+      assert.equal(await balanceOf(page, 'balance'), '₹1,000.00');
+      await check(page, 'Wallet (hi)');
+    });
+    await withPage(browser, t, async (page) => {
+      await signIn(page, stack.api.url, stack.sims.urls.sms, dist.mobile);
+      for (const name of ['Downline', 'Fund requests to approve']) {
+        await openFromMenu(page, name);
+        await settled(page);
+        await check(page, name);
+      }
+    });
+    assert.deepEqual(problems, []);
+  });
+});
