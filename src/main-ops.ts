@@ -27,6 +27,7 @@ import { TopupStore } from './topups/store';
 import { UserService } from './users/service';
 import type { Client } from '@temporalio/client';
 import { capFor } from './kyc/caps';
+import { SanctionsService } from './compliance/watchlist';
 
 interface Parts {
   config: Config;
@@ -147,6 +148,7 @@ function program(): Command {
   retryCommands(cli);
   booksCommands(cli);
   scheduleCommands(cli);
+  watchlistCommands(cli);
   return cli;
 }
 
@@ -312,6 +314,29 @@ function scheduleCommands(cli: Command): void {
             recentActions: d.info.recentActions,
             nextActionTimes: d.info.nextActionTimes,
           };
+        }),
+      ),
+    );
+}
+
+/** The sanctions watchlist (README.md "Sanctions watchlist"). */
+function watchlistCommands(cli: Command): void {
+  cli
+    .command('watchlist')
+    .description('the sanctions watchlist')
+    .command('reload')
+    .description('replace the watchlist with WATCHLIST_FILE and screen every user; new hits freeze (admin, audited)')
+    .addOption(asOption())
+    .action(
+      act((o: { as: string }) =>
+        printed(async (p) => {
+          const { caller } = await actor(p, o.as);
+          if (caller.role !== 'admin') throw new AppError('FORBIDDEN', 'Only an admin reloads the watchlist');
+          const sanctions = new SanctionsService(p.db, {
+            watchlistFile: p.config.compliance.watchlistFile,
+            threshold: p.config.compliance.sanctionsThreshold,
+          });
+          return sanctions.reload({ caller });
         }),
       ),
     );

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -248,4 +249,40 @@ test('a reload that newly names an existing user freezes it; a cleared hit stays
   assert.equal(again.status, 200);
   assert.equal(again.body.newHits, 0);
   assert.deepEqual(again.body.frozen, []);
+});
+
+function ops(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const root = path.resolve(__dirname, '..', '..');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main-ops.ts'), ...args], {
+    cwd: root,
+    env: { ...stack.env, LOG_LEVEL: 'warn' } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+test('the ops CLI reloads too, as an admin only', { timeout: 60_000 }, async () => {
+  const target = await create(admin, 'distributor', 'Oskander Vyrtmann');
+  assert.equal(target.status, 'active');
+  fs.writeFileSync(listFile, `${v2}TEST-UN,Oskandar Vyrtmann,,XX,\n`);
+  const support = await addUser(admin, 'support');
+  const refused = await ops('watchlist', 'reload', '--as', support.id);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /FORBIDDEN/);
+  assert.equal((await admin.get(`/v1/users/${target.id}`)).body.status, 'active');
+
+  const adminId = ((await db('users').where({ role: 'admin' }).orderBy('created_at').first('id')) as { id: string }).id;
+  const done = await ops('watchlist', 'reload', '--as', adminId);
+  assert.equal(done.code, 0, done.stderr);
+  const out = JSON.parse(done.stdout) as { entries: number; frozen: string[] };
+  assert.equal(out.entries, 4);
+  assert.deepEqual(out.frozen, [target.id]);
+  assert.equal((await admin.get(`/v1/users/${target.id}`)).body.status, 'pending_review');
+  const [h] = await hitsOf(target.id);
+  assert.equal(h!.entryName, 'Oskandar Vyrtmann');
+  assert.ok(h!.score >= 0.9 && h!.score < 1);
 });
