@@ -155,7 +155,10 @@ export class SanctionsService {
    * Screens a user being created, inside its creation transaction (after the users row exists):
    * the hits, recorded and audited. The caller puts the user in pending_review when there are any.
    */
-  async screenNewUser(trx: Knex.Transaction, user: { id: string; name: string }): Promise<SanctionsHit[]> {
+  async screenNewUser(
+    trx: Knex.Transaction,
+    user: { id: string; name: string; createdBy: string },
+  ): Promise<SanctionsHit[]> {
     await trx.raw('select pg_advisory_xact_lock_shared(?)', [SCREENING_LOCK]);
     const current = await this.matcher(trx);
     if (!current) return [];
@@ -163,7 +166,7 @@ export class SanctionsService {
     if (hits.length > 0) {
       await recordAudit(trx, {
         type: sanctionsAuditTypes.hit,
-        actorId: null,
+        actorId: user.createdBy,
         subjectId: user.id,
         details: { at: 'creation', loadId: current.loadId, hits },
       });

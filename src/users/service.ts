@@ -14,7 +14,7 @@ import type { Caller, Role, User } from './types';
 
 /** Sanctions screening of a user being created, inside its creation transaction (src/compliance/watchlist.ts). */
 export interface NewUserScreen {
-  screenNewUser(trx: Knex.Transaction, user: { id: string; name: string }): Promise<SanctionsHit[]>;
+  screenNewUser(trx: Knex.Transaction, user: { id: string; name: string; createdBy: string }): Promise<SanctionsHit[]>;
 }
 
 export interface NewUser {
@@ -70,7 +70,7 @@ export class UserService {
           status: 'active',
           kycTier: 'none',
         });
-        const hits = (await this.sanctions?.screenNewUser(trx, { id, name: input.name })) ?? [];
+        const hits = (await this.sanctions?.screenNewUser(trx, { id, name: input.name, createdBy: caller.id })) ?? [];
         const screened = hits.length > 0 ? (await updateUserStatus(trx, id, 'pending_review'))! : user;
         // The wallet is created with the user or not at all.
         if (input.role !== 'support') {

@@ -99,6 +99,12 @@ test('a name on the list at creation: pending_review, signs in, moves no money',
   assert.equal(hits[0]!.status, 'open');
   assert.equal(hits[0]!.score, 1);
   assert.deepEqual(await hitsOf(clean.id), []);
+  const recorded = await admin.get<{ items: Array<{ actorId: string; details: { at?: string } }> }>(
+    `/v1/audit?subjectId=${hit.id}&type=compliance.sanctions_hit`,
+  );
+  assert.equal(recorded.body.items.length, 1);
+  assert.equal(recorded.body.items[0]!.actorId, dist.id);
+  assert.equal(recorded.body.items[0]!.details.at, 'creation');
 
   // Signs in by OTP and reads.
   const tokens = await signIn(new ApiClient(stack.api.url), stack.sims.urls.sms, hit.mobile);
