@@ -141,6 +141,27 @@ describe('the portal in a browser', () => {
         await page.getByTestId('balance').filter({ hasText: '₹903.00' }).waitFor();
         assert.equal(await balanceOf(page, 'held'), '₹0.00');
 
+        // The statement, newest first: ₹1,000 in, ₹100 held (the balance stays), then taken leaving
+        // ₹900, and ₹3 commission making ₹903.
+        await openFromMenu(page, 'Statement');
+        await page.locator('tbody tr').nth(2).waitFor();
+        const rows = await page
+          .locator('tbody tr')
+          .evaluateAll((trs) =>
+            trs.map((tr) =>
+              [...(tr as unknown as { cells: Array<{ textContent: string }> }).cells].map((c) => c.textContent),
+            ),
+          );
+        assert.deepEqual(
+          rows.map((r) => [r[2], r[3]]),
+          [
+            ['₹3.00', '₹903.00'],
+            ['−₹100.00', '₹900.00'],
+            ['−₹100.00', '₹1,000.00'],
+            ['₹1,000.00', '₹1,000.00'],
+          ],
+        );
+
         // The history lists it, found by its number.
         await openFromMenu(page, 'Recharge history');
         await page.getByLabel('Search by number').fill('70112');
@@ -152,6 +173,57 @@ describe('the portal in a browser', () => {
       },
       phone,
     );
+  });
+
+  test('a rejected access token is refreshed once behind the page; signing out ends the session', async (t) => {
+    const { retailer } = await network(0, 0);
+    await withPage(browser, t, async (page) => {
+      await signIn(page, stack.api.url, stack.sims.urls.sms, retailer.mobile);
+      const stored = () =>
+        page.evaluate(() => {
+          const s = (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage;
+          return JSON.parse(s.getItem('tijori.session') ?? 'null') as {
+            accessToken: string;
+            refreshToken: string;
+          } | null;
+        });
+      const before = (await stored())!;
+      // The API no longer takes this access token (as after a restart with a new signing key).
+      await page.evaluate(() => {
+        const s = (
+          globalThis as unknown as {
+            sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
+          }
+        ).sessionStorage;
+        const session = JSON.parse(s.getItem('tijori.session')!) as { accessToken: string };
+        const [h, p] = session.accessToken.split('.');
+        s.setItem('tijori.session', JSON.stringify({ ...session, accessToken: `${h}.${p}.bad-signature` }));
+      });
+      await page.reload();
+      await page.getByTestId('balance').filter({ hasText: '₹0.00' }).waitFor();
+      const after = (await stored())!;
+      assert.notEqual(after.refreshToken, before.refreshToken);
+      assert.notEqual(after.accessToken, before.accessToken);
+      const spent = await fetch(`${stack.api.url}/v1/auth/refresh`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refreshToken: before.refreshToken }),
+      });
+      assert.equal(spent.status, 401, 'the first refresh token was spent');
+      // Presenting a spent refresh token ends the whole session: the page is signed out on its next call.
+      await page.getByRole('navigation').getByRole('link', { name: 'Statement' }).click();
+      await page.getByLabel('Mobile number').waitFor();
+
+      await signIn(page, stack.api.url, stack.sims.urls.sms, retailer.mobile);
+      const live = (await stored())!;
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('Mobile number').waitFor();
+      assert.equal(await stored(), null);
+      const gone = await fetch(`${stack.api.url}/v1/wallets/${retailer.id}`, {
+        headers: { Authorization: `Bearer ${live.accessToken}` },
+      });
+      assert.equal(gone.status, 401);
+    });
   });
 
   test('the statement downloads as CSV with the recharge and the commission in it', async (t) => {
