@@ -188,7 +188,11 @@ export class StuckFinder {
     for (const r of rows) {
       const limit = r.kind === 'recharge' ? this.config.ops.stuckAfterSeconds : this.config.ops.stuckTopupAfterSeconds;
       if (r.status === 'manual_review') {
-        found.of(r).reasons.push({ code: 'manual_review', detail: 'no final answer from the provider: resolve it' });
+        // Held for a risk review (src/risk) before any provider had it: approve (success) or refuse (failed).
+        const detail = r.provider
+          ? 'no final answer from the provider: resolve it'
+          : 'held for a risk review: resolve it (success sends it to the providers)';
+        found.of(r).reasons.push({ code: 'manual_review', detail });
       } else if (found.ageOf(r.created_at) > limit) {
         found.of(r).reasons.push({ code: 'pending_too_long', detail: `${r.status} for over ${limit} s` });
       }
