@@ -13,6 +13,8 @@ import { KycPage } from './pages/kyc';
 import { MpinPage } from './pages/mpin';
 import { DownlinePage } from './pages/downline';
 import { ApprovalsPage } from './pages/approvals';
+import { SupportPage } from './pages/support';
+import { AdminPage } from './pages/admin';
 
 export type User = Reply<'getUsersById'>;
 export type Wallet = Reply<'getWalletsByUserId'>;
@@ -71,6 +73,7 @@ interface PageDef {
 
 const upline = ['distributor', 'master_distributor', 'admin'];
 
+/** The menu: a page shows for the roles listed (every role when none). */
 const pages: PageDef[] = [
   { path: '/', title: 'wallet', render: () => <WalletPage /> },
   { path: '/recharge', title: 'recharge', roles: ['retailer'], render: () => <RechargePage /> },
@@ -90,6 +93,8 @@ const pages: PageDef[] = [
   },
   { path: '/downline', title: 'downline', roles: upline, render: () => <DownlinePage /> },
   { path: '/approvals', title: 'approvals', roles: upline, render: () => <ApprovalsPage /> },
+  { path: '/support', title: 'support', roles: ['support', 'admin'], render: () => <SupportPage /> },
+  { path: '/admin', title: 'admin', roles: ['admin'], render: () => <AdminPage /> },
   { path: '/kyc', title: 'kyc', render: () => <KycPage /> },
   { path: '/mpin', title: 'security', render: () => <MpinPage /> },
 ];
