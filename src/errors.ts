@@ -71,7 +71,27 @@ export function contractErrorOf(err: unknown): AppError | undefined {
   if (err instanceof LedgerError) return new AppError(fromLedger[err.code], err.message, err.data);
   const cause = (err as { cause?: { type?: string; message?: string } })?.cause;
   if (cause && isErrorCode(cause.type)) return new AppError(cause.type, cause.message ?? cause.type);
+  if (isOutage(err))
+    return new AppError('UNAVAILABLE', 'A service the platform depends on is unavailable; retry shortly');
   return undefined;
+}
+
+// PostgreSQL down, restarting or unreachable: node's socket errors, SQLSTATE classes 08
+// (connection exception) and 57P (operator intervention: shutdown, starting up), and the pool's
+// own words; Temporal unreachable: gRPC UNAVAILABLE (14); a workflow whose worker just died
+// refuses updates until a new worker has run its task again.
+const outageSocketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
+const outageMessages =
+  /Connection terminated|Timeout acquiring a connection|the database system is (starting up|shutting down)|Workflow Task in failed state/;
+
+/** Whether an error says a service we depend on is down, not that the request or the code is wrong. */
+function isOutage(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 4) return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && (outageSocketCodes.has(e.code) || /^(08|57P)/.test(e.code))) return true;
+  if (e.code === 14 && (err as Error).name?.includes('Error')) return true;
+  if (typeof e.message === 'string' && outageMessages.test(e.message)) return true;
+  return isOutage(e.cause, depth + 1);
 }
 
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);

@@ -28,6 +28,7 @@ export function errorHandler(mappers: DomainErrorMapper[] = []): ErrorRequestHan
     const { status } = errorTable[mapped.code];
     if (status >= 500) res.err = err instanceof Error ? err : new Error(String(err));
     if (res.headersSent) return;
+    if (mapped.code === 'UNAVAILABLE' && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '1');
     res.status(status).json(errorBody(mapped.code, mapped.message, mapped.details));
   };
 }
