@@ -107,6 +107,15 @@ test(
     ).catch(async (err: Error) => {
       const state = {
         deliveries: await db('alert_deliveries').whereIn('user_id', users).whereNot({ status: 'sent' }),
+        unqueued: await db('events as e')
+          .leftJoin('alert_deliveries as d', 'd.key', 'e.id')
+          .whereIn('e.user_id', users)
+          .whereNull('d.id')
+          .whereIn('e.type', ['wallet.debited', 'wallet.credited'])
+          .select(db.raw('e.seq, e.id, e.type, e.user_id, e.created_at, e.txid::text as txid, e.data')),
+        distSms: (
+          await smsTo(((await db('users').where({ id: n.distId }).first('mobile')) as { mobile: string }).mobile)
+        ).filter((body) => !body.includes('transfer')),
         events: await db('events').whereIn('user_id', users).groupBy('type').select('type').count({ n: '*' }),
         cursor: await db('event_cursors').select(db.raw('name, ledger_seq, txid::text, seq')),
         horizon: await db.raw('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin'),
