@@ -15,6 +15,7 @@ import { DownlinePage } from './pages/downline';
 import { ApprovalsPage } from './pages/approvals';
 import { SupportPage } from './pages/support';
 import { AdminPage } from './pages/admin';
+import { ConfigPage } from './pages/config';
 
 export type User = Reply<'getUsersById'>;
 export type Wallet = Reply<'getWalletsByUserId'>;
@@ -93,8 +94,10 @@ const pages: PageDef[] = [
   },
   { path: '/downline', title: 'downline', roles: upline, render: () => <DownlinePage /> },
   { path: '/approvals', title: 'approvals', roles: upline, render: () => <ApprovalsPage /> },
+  { path: '/downline-recharges', title: 'downlineRecharges', roles: upline, render: () => <HistoryPage /> },
   { path: '/support', title: 'support', roles: ['support', 'admin'], render: () => <SupportPage /> },
   { path: '/admin', title: 'admin', roles: ['admin'], render: () => <AdminPage /> },
+  { path: '/config', title: 'config', roles: ['admin'], render: () => <ConfigPage /> },
   { path: '/kyc', title: 'kyc', render: () => <KycPage /> },
   { path: '/mpin', title: 'security', render: () => <MpinPage /> },
 ];

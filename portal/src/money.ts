@@ -9,6 +9,11 @@ export function formatPaise(paise: number): string {
   return `${paise < 0 ? '−' : ''}₹${rupees}.${rest}`;
 }
 
+/** Paise as rupees for an input to edit: 1050 → "10.50". */
+export function rupeesText(paise: number): string {
+  return `${Math.floor(paise / 100)}.${String(paise % 100).padStart(2, '0')}`;
+}
+
 /**
  * Integer paise from rupees as typed ("1,250", "12.5", "₹100.00"), or undefined when it is not
  * an amount. Digits only: "12.5" is 1250 paise exactly, never a float product.

@@ -368,9 +368,16 @@ describe('the portal in a browser', () => {
       assert.equal((await admin.get(`/v1/users/${retailer.id}`)).body.status, 'suspended');
       await row.getByRole('button', { name: 'Activate' }).click();
       await row.getByText('active', { exact: true }).waitFor();
-      await openFromMenu(page, 'Stuck transactions');
-      await page.locator('.loading').first().waitFor({ state: 'detached' });
-      assert.deepEqual(await criticalViolations(page), []);
+      for (const name of ['Stuck transactions', 'Configuration']) {
+        await openFromMenu(page, name);
+        await page.locator('.loading').first().waitFor({ state: 'detached' });
+        assert.deepEqual(await criticalViolations(page), [], name);
+      }
+      // An operator's limits in rupees, saved as paise.
+      const jio = page.getByRole('form', { name: 'Jio' });
+      assert.equal(await jio.getByLabel('Maximum (₹)').inputValue(), '10000.00');
+      await jio.getByRole('button', { name: 'Save' }).click();
+      await jio.getByRole('status').waitFor();
     });
   });
 
@@ -409,7 +416,7 @@ describe('the portal in a browser', () => {
     });
     await withPage(browser, t, async (page) => {
       await signIn(page, stack.api.url, stack.sims.urls.sms, dist.mobile);
-      for (const name of ['Downline', 'Fund requests to approve']) {
+      for (const name of ['Downline', 'Fund requests to approve', 'Downline recharges']) {
         await openFromMenu(page, name);
         await settled(page);
         await check(page, name);

@@ -9,9 +9,11 @@ import type { Recharge } from './recharge';
 type Status = NonNullable<Query<'getRecharges'>['status']>;
 const statuses: Status[] = ['received', 'processing', 'pending', 'success', 'failed', 'reversed', 'manual_review'];
 
+/** A retailer's own recharges; for an upline, its downline's, with a summary by operator. */
 export function HistoryPage() {
   const { t, lang } = useI18n();
   const { user } = useMe();
+  const own = user.role === 'retailer';
   const today = istToday();
   const [filters, setFilters] = useState({ from: monthStart(today), to: today, status: '' as Status | '' });
   const [form, setForm] = useState(filters);
@@ -20,7 +22,7 @@ export function HistoryPage() {
     () =>
       call<'getRecharges'>('GET', '/v1/recharges', {
         query: {
-          userId: user.id,
+          userId: own ? user.id : undefined,
           from: istDayStart(filters.from),
           to: istDayEnd(filters.to),
           status: filters.status || undefined,
@@ -66,6 +68,7 @@ export function HistoryPage() {
         </Field>
         <SubmitButton busy={list.loading}>{t('show')}</SubmitButton>
       </form>
+      {!own && <Summary from={filters.from} to={filters.to} />}
       <Loaded state={list}>
         {(l) => {
           const items = l.items.filter((r) => r.subscriber.includes(search));
@@ -73,7 +76,7 @@ export function HistoryPage() {
           return (
             <ul className="rows">
               {items.map((r) => (
-                <HistoryRow key={r.id} r={r} lang={lang} onChange={list.reload} />
+                <HistoryRow key={r.id} r={r} lang={lang} onChange={list.reload} canDispute={own} />
               ))}
             </ul>
           );
@@ -83,7 +86,67 @@ export function HistoryPage() {
   );
 }
 
-function HistoryRow({ r, lang, onChange }: { r: Recharge; lang: string; onChange: () => void }) {
+function Summary({ from, to }: { from: string; to: string }) {
+  const { t } = useI18n();
+  const report = useAsync(
+    () =>
+      call<'getReportsRecharges'>('GET', '/v1/reports/recharges', {
+        query: { from: istDayStart(from), to: istDayEnd(to), groupBy: 'operator' },
+      }),
+    [from, to],
+  );
+  return (
+    <Loaded state={report}>
+      {(r) =>
+        r.items.length === 0 ? null : (
+          <div className="table-wrap">
+            <table>
+              <caption>{t('summaryByOperator')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('operator')}</th>
+                  <th scope="col" className="num">
+                    {t('count')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('amount')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('successRate')}
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {r.items.map((i) => (
+                  <tr key={i.key}>
+                    <td>{i.key}</td>
+                    <td className="num">{i.count}</td>
+                    <td className="num">
+                      <Money paise={i.amount} />
+                    </td>
+                    <td className="num">{i.successRate === null ? '—' : `${Math.round(i.successRate * 100)}%`}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )
+      }
+    </Loaded>
+  );
+}
+
+function HistoryRow({
+  r,
+  lang,
+  onChange,
+  canDispute,
+}: {
+  r: Recharge;
+  lang: string;
+  onChange: () => void;
+  canDispute: boolean;
+}) {
   const { t } = useI18n();
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
@@ -111,7 +174,8 @@ function HistoryRow({ r, lang, onChange }: { r: Recharge; lang: string; onChange
             {t('commission')} <Money paise={r.commission} />
           </span>
         )}
-        {!open && (
+        {!canDispute && <span>{r.userId}</span>}
+        {canDispute && !open && (
           <button type="button" className="link" onClick={() => setOpen(true)}>
             {t('dispute')}
           </button>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { formatPaise, parseRupees } from '../../../portal/src/money';
+import { formatPaise, parseRupees, rupeesText } from '../../../portal/src/money';
 
 test('amounts are shown as rupees with Indian digit grouping, to the paisa', () => {
   assert.equal(formatPaise(0), '₹0.00');
@@ -28,6 +28,7 @@ test('what is shown parses back to the same paise', () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 99_999_999_99 }), (paise) => {
       assert.equal(parseRupees(formatPaise(paise)), paise);
+      assert.equal(parseRupees(rupeesText(paise)), paise);
     }),
   );
 });
