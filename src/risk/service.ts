@@ -48,7 +48,7 @@ export class RiskEngine {
   async screen(m: Movement): Promise<Verdict> {
     if (m.role === 'admin' || m.role === 'support') return allowed;
     const { store } = this.deps;
-    const rules = applicableRules(await store.rules(), m);
+    const rules = applicableRules(await store.rulesFor(m.userId), m);
     if (!rules.length) return allowed;
     const facts = await store.facts(m, rules);
     const verdict = verdictOf(

@@ -107,6 +107,15 @@ export class RiskStore {
     return ((await conn('risk_rules').orderBy('id')) as RuleRow[]).map(ruleOf);
   }
 
+  /** What a movement of `userId` is screened with: the enabled general rules and every rule of its own. */
+  async rulesFor(userId: string): Promise<RiskRule[]> {
+    const rows = (await this.db('risk_rules')
+      .where((b) => b.whereNull('user_id').andWhere('enabled', true))
+      .orWhere('user_id', userId)
+      .orderBy('id')) as RuleRow[];
+    return rows.map(ruleOf);
+  }
+
   async rule(id: string, conn: Conn = this.db): Promise<RiskRule | undefined> {
     const row = (await conn('risk_rules').where({ id }).first()) as RuleRow | undefined;
     return row && ruleOf(row);
