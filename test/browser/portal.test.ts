@@ -11,6 +11,7 @@ import type { Db } from '../../src/db/knex';
 import { bootstrapAdmin } from '../../src/users/bootstrap';
 import { generateApiKey } from '../../src/users/api-keys';
 import { ApiClient, adminKey, uniqueMobile } from '../support/api';
+import { smsTo } from '../support/auth';
 import { waitFor } from '../support/people';
 import { testDb } from '../support/db';
 import { startStack, type TestStack } from '../support/stack';
@@ -230,6 +231,27 @@ describe('the portal in a browser', () => {
         headers: { Authorization: `Bearer ${live.accessToken}` },
       });
       assert.equal(gone.status, 401);
+    });
+  });
+
+  test('a retailer verifies its mobile for KYC with the code the SMS sink got', async (t) => {
+    const { retailer } = await network(0, 0);
+    await withPage(browser, t, async (page) => {
+      await signIn(page, stack.api.url, stack.sims.urls.sms, retailer.mobile);
+      await openFromMenu(page, 'KYC');
+      assert.equal(await page.getByTestId('kyc-tier').innerText(), 'none');
+      const step = page.locator('section', { has: page.getByRole('heading', { name: /Verify your mobile/ }) });
+      await step.getByRole('button', { name: 'Send code' }).click();
+      const code = await waitFor(
+        async () => {
+          const items = await smsTo(stack.sims.urls.sms, retailer.mobile);
+          return items.map((i) => /\b(\d{6}) is your Tijori KYC code/.exec(i.body)?.[1]).find(Boolean);
+        },
+        (c) => c !== undefined,
+      );
+      await step.getByLabel('Code from the SMS').fill(code!);
+      await step.getByRole('button', { name: 'Verify' }).click();
+      await page.getByTestId('kyc-tier').filter({ hasText: /^min$/ }).waitFor();
     });
   });
 

@@ -6,6 +6,7 @@ import { ErrorText, Field, Loaded, Money, SubmitButton, useAction, useAsync } fr
 
 type Stuck = Reply<'getOpsStuck'>;
 type Item = Stuck['items'][number];
+type Alert = Reply<'getRiskAlerts'>['items'][number];
 
 /** What needs a person: the stuck list with each item's timeline, Temporal link, resolve and retry. */
 export function SupportPage() {
@@ -46,6 +47,7 @@ export function SupportPage() {
               ))}
             </ul>
           )}
+          <RiskAlerts onChange={stuck.reload} />
         </>
       )}
     </Loaded>
@@ -191,5 +193,72 @@ function Retry({ workflowId, onDone }: { workflowId: string; onDone: () => void 
       <ErrorText error={action.error} />
       {done && <p role="status">{done}</p>}
     </form>
+  );
+}
+
+function RiskAlerts({ onChange }: { onChange: () => void }) {
+  const { t } = useI18n();
+  const alerts = useAsync(
+    () => call<'getRiskAlerts'>('GET', '/v1/risk/alerts', { query: { status: 'open', limit: 50 } }),
+    [],
+  );
+  return (
+    <section>
+      <h2>{t('riskAlerts')}</h2>
+      <Loaded state={alerts}>
+        {(a) =>
+          a.items.length === 0 ? (
+            <p>{t('nothingPending')}</p>
+          ) : (
+            <ul className="rows">
+              {a.items.map((alert) => (
+                <AlertRow
+                  key={alert.id}
+                  alert={alert}
+                  onDone={() => {
+                    alerts.reload();
+                    onChange();
+                  }}
+                />
+              ))}
+            </ul>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
+
+function AlertRow({ alert, onDone }: { alert: Alert; onDone: () => void }) {
+  const { t, lang } = useI18n();
+  const [note, setNote] = useState('');
+  const action = useAction();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void action.run(async () => {
+      await call<'postRiskAlertsByIdResolve'>('POST', `/v1/risk/alerts/${alert.id}/resolve`, {
+        body: { note: note.trim() },
+      });
+      onDone();
+    });
+  };
+  return (
+    <li className="row" data-testid={`alert-${alert.id}`}>
+      <div className="row-main">
+        <span>{formatDateTime(alert.createdAt, lang)}</span>
+        <strong>{alert.rule.replace(/_/g, ' ')}</strong>
+        <span>{alert.action}</span>
+        <span>{alert.userId}</span>
+        <span>{alert.subjectId}</span>
+      </div>
+      <p>{alert.detail}</p>
+      <form className="inline" onSubmit={submit}>
+        <Field label={t('note')}>
+          <input name="alertNote" required value={note} onChange={(e) => setNote(e.target.value)} />
+        </Field>
+        <SubmitButton busy={action.busy}>{t('resolve')}</SubmitButton>
+      </form>
+      <ErrorText error={action.error} />
+    </li>
   );
 }
