@@ -16,7 +16,7 @@ import {
   type RiskRule,
   type Verdict,
 } from './rules';
-import { RE_KYC_ALERTS, RE_KYC_HOURS, RiskStore, type RiskAlert } from './store';
+import { RE_KYC_ALERTS, RE_KYC_HOURS, RiskStore, type RiskAlert, type RuleSet } from './store';
 
 /** Asks the user's KYC workflow for re-KYC (src/kyc/service.ts reKycTrigger). */
 export type ReKycRequest = (userId: string, reason: string) => Promise<void>;
@@ -36,6 +36,9 @@ const allowed: Verdict = { action: 'allow', hits: [] };
  * src/wallets/service.ts, top-up requests and approvals in src/topups/service.ts).
  */
 export class RiskEngine {
+  /** Every rule, checked against the table's version in the statement that counts the facts. */
+  private ruleSet: RuleSet | undefined;
+
   constructor(private readonly deps: RiskDeps) {}
 
   /**
@@ -48,9 +51,16 @@ export class RiskEngine {
   async screen(m: Movement): Promise<Verdict> {
     if (m.role === 'admin' || m.role === 'support') return allowed;
     const { store } = this.deps;
-    const rules = applicableRules(await store.rulesFor(m.userId), m);
-    if (!rules.length) return allowed;
-    const facts = await store.facts(m, rules);
+    let set = (this.ruleSet ??= await store.ruleSet());
+    let rules = applicableRules(set.rules, m);
+    let read = await store.facts(m, rules);
+    // The set changed since it was cached (an admin's PUT, in any process): read it and count again.
+    while (read.version !== set.version) {
+      set = this.ruleSet = await store.ruleSet();
+      rules = applicableRules(set.rules, m);
+      read = await store.facts(m, rules);
+    }
+    const { facts } = read;
     const verdict = verdictOf(
       m,
       rules.flatMap((rule) => {

@@ -86,6 +86,14 @@ const alertOf = (r: AlertRow): RiskAlert => ({
 export const RE_KYC_ALERTS = 3;
 export const RE_KYC_HOURS = 24;
 
+/** Any rule changed or added changes it: every change sets updated_at, and rules are never deleted. */
+const RULES_VERSION_SQL = `(select coalesce(max(updated_at)::text, '') || '/' || count(*) from risk_rules)`;
+
+export interface RuleSet {
+  version: string;
+  rules: RiskRule[];
+}
+
 /** Recharges of the user today (India's calendar day) and its credits down, in paise. */
 const DAILY_SPEND_SQL = `
   (select coalesce(sum(amount), 0) from recharges
@@ -107,13 +115,12 @@ export class RiskStore {
     return ((await conn('risk_rules').orderBy('id')) as RuleRow[]).map(ruleOf);
   }
 
-  /** What a movement of `userId` is screened with: the enabled general rules and every rule of its own. */
-  async rulesFor(userId: string): Promise<RiskRule[]> {
-    const rows = (await this.db('risk_rules')
-      .where((b) => b.whereNull('user_id').andWhere('enabled', true))
-      .orWhere('user_id', userId)
-      .orderBy('id')) as RuleRow[];
-    return rows.map(ruleOf);
+  /** Every rule with the version of the whole set, for a process's cache (RiskEngine). */
+  async ruleSet(): Promise<RuleSet> {
+    const { rows } = (await this.db.raw(
+      `select r.*, ${RULES_VERSION_SQL} as version from risk_rules r order by r.id`,
+    )) as { rows: Array<RuleRow & { version: string }> };
+    return { version: rows[0]?.version ?? '', rules: rows.map(ruleOf) };
   }
 
   async rule(id: string, conn: Conn = this.db): Promise<RiskRule | undefined> {
@@ -155,8 +162,11 @@ export class RiskStore {
     return ruleOf(row!);
   }
 
-  /** Each rule's fact about the movement, in one round trip (rules without one get `none`). */
-  async facts(m: Movement, rules: readonly RiskRule[]): Promise<Map<string, Fact>> {
+  /**
+   * Each rule's fact about the movement (rules without one get `none`), and the version of the
+   * rule set read in the same statement: one round trip, which also tells a cached set is stale.
+   */
+  async facts(m: Movement, rules: readonly RiskRule[]): Promise<{ facts: Map<string, Fact>; version: string }> {
     const columns: string[] = [];
     const bindings: unknown[] = [];
     const shapes: Array<{ id: string; kind: Fact['kind'] }> = [];
@@ -224,10 +234,10 @@ export class RiskStore {
       }
     }
     const facts = new Map<string, Fact>();
-    if (!shapes.length) return facts;
-    const { rows } = (await this.db.raw(`select ${columns.join(', ')}`, bindings as never)) as {
-      rows: Array<Record<string, unknown>>;
-    };
+    const { rows } = (await this.db.raw(
+      `select ${[...columns, `${RULES_VERSION_SQL} as version`].join(', ')}`,
+      bindings as never,
+    )) as { rows: Array<Record<string, unknown>> };
     shapes.forEach((s, i) => {
       const v = rows[0]![`f${i}`];
       if (s.kind === 'count') facts.set(s.id, { kind: 'count', n: Number(v) });
@@ -235,7 +245,7 @@ export class RiskStore {
       else if (s.kind === 'first') facts.set(s.id, { kind: 'first', first: v === true });
       else facts.set(s.id, { kind: 'idle', idleSeconds: v === null ? null : Number(v) });
     });
-    return facts;
+    return { facts, version: rows[0]!.version as string };
   }
 
   /**
