@@ -143,6 +143,9 @@ const en = {
   month: 'Month',
   strCandidates: 'STR candidates',
   ctr: 'Cash transactions (CTR)',
+  providers: 'Providers and routes',
+  priority: 'Priority',
+  commissionPlans: 'Commission plans',
 } as const;
 
 export type Key = keyof typeof en;
@@ -290,6 +293,9 @@ const hi: Record<Key, string> = {
   month: 'महीना',
   strCandidates: 'STR उम्मीदवार',
   ctr: 'नकद लेन-देन (CTR)',
+  providers: 'प्रदाता और रूट',
+  priority: 'प्राथमिकता',
+  commissionPlans: 'कमीशन प्लान',
 };
 
 export type Lang = 'en' | 'hi';

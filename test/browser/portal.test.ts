@@ -400,6 +400,9 @@ describe('the portal in a browser', () => {
       assert.equal(await jio.getByLabel('Maximum (₹)').inputValue(), '10000.00');
       await jio.getByRole('button', { name: 'Save' }).click();
       await jio.getByRole('status').waitFor();
+      // The seeded plan pays retailers 3% on prepaid; the providers list their routes.
+      await page.getByText('retailer · prepaid · 3.00%').first().waitFor();
+      assert.ok((await page.getByLabel('JIO Priority').count()) > 0);
     });
   });
 

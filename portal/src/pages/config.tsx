@@ -7,8 +7,12 @@ import { ErrorText, Field, Loaded, Money, SubmitButton, useAction, useAsync } fr
 
 type Operator = Reply<'getOperators'>['items'][number];
 type Rule = Reply<'getRiskRules'>['items'][number];
+type Provider = Reply<'getProviders'>['items'][number];
 
-/** Admin configuration: operators' limits, risk rules, and the month's compliance reports. */
+/**
+ * Admin configuration: operators' limits, providers' routes, risk rules, commission plans (read
+ * only) and the month's compliance reports.
+ */
 export function ConfigPage() {
   const { t } = useI18n();
   const operators = useAsync(() => call<'getOperators'>('GET', '/v1/operators'), []);
@@ -27,6 +31,7 @@ export function ConfigPage() {
           )}
         </Loaded>
       </section>
+      <Providers />
       <section className="card">
         <h2>{t('riskRules')}</h2>
         <Loaded state={rules}>
@@ -39,6 +44,7 @@ export function ConfigPage() {
           )}
         </Loaded>
       </section>
+      <CommissionPlans />
       <Compliance />
     </>
   );
@@ -190,6 +196,138 @@ function Compliance() {
       </form>
       {list(t('strCandidates'), str)}
       {list(t('ctr'), ctr)}
+    </section>
+  );
+}
+
+function Providers() {
+  const { t } = useI18n();
+  const providers = useAsync(() => call<'getProviders'>('GET', '/v1/providers'), []);
+  return (
+    <section className="card">
+      <h2>{t('providers')}</h2>
+      <Loaded state={providers}>
+        {(p) => (
+          <ul className="rows">
+            {p.items.map((pr) => (
+              <ProviderRoutes key={pr.name} provider={pr} />
+            ))}
+          </ul>
+        )}
+      </Loaded>
+    </section>
+  );
+}
+
+function ProviderRoutes({ provider }: { provider: Provider }) {
+  const { t } = useI18n();
+  const [routes, setRoutes] = useState(provider.routes.map((r) => ({ ...r, priority: String(r.priority) })));
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  const change = (n: number, patch: Partial<(typeof routes)[number]>) =>
+    setRoutes(routes.map((r, i) => (i === n ? { ...r, ...patch } : r)));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setSaved(false);
+    if (routes.some((r) => !/^\d+$/.test(r.priority))) {
+      action.setError(t('wholeNumber'));
+      return;
+    }
+    void action.run(async () => {
+      await call<'putProvidersByNameRoutes'>('PUT', `/v1/providers/${encodeURIComponent(provider.name)}/routes`, {
+        body: {
+          routes: routes.map((r) => ({ operator: r.operator, priority: Number(r.priority), enabled: r.enabled })),
+        },
+      });
+      setSaved(true);
+    });
+  };
+  return (
+    <li className="row">
+      <form onSubmit={submit} aria-label={provider.name}>
+        <div className="row-main">
+          <strong>{provider.name}</strong>
+          <span className="status">{provider.enabled ? t('enabled') : '—'}</span>
+        </div>
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('operator')}</th>
+                <th scope="col">{t('priority')}</th>
+                <th scope="col">{t('enabled')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {routes.map((r, n) => (
+                <tr key={r.operator}>
+                  <td>{r.operator}</td>
+                  <td>
+                    <input
+                      aria-label={`${r.operator} ${t('priority')}`}
+                      inputMode="numeric"
+                      value={r.priority}
+                      onChange={(e) => change(n, { priority: e.target.value })}
+                    />
+                  </td>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`${r.operator} ${t('enabled')}`}
+                      checked={r.enabled}
+                      onChange={(e) => change(n, { enabled: e.target.checked })}
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <SubmitButton busy={action.busy}>{t('save')}</SubmitButton>
+        {saved && <span role="status">{t('saved')}</span>}
+      </form>
+      <ErrorText error={action.error} />
+    </li>
+  );
+}
+
+function CommissionPlans() {
+  const { t } = useI18n();
+  const plans = useAsync(() => call<'getCommissionPlans'>('GET', '/v1/commission-plans'), []);
+  const pct = (bps: number) => `${Math.floor(bps / 100)}.${String(bps % 100).padStart(2, '0')}%`;
+  return (
+    <section className="card">
+      <h2>{t('commissionPlans')}</h2>
+      <Loaded state={plans}>
+        {(p) => (
+          <ul className="rows">
+            {p.items.map((plan) => (
+              <li key={plan.id} className="row">
+                <div className="row-main">
+                  <strong>{plan.name}</strong>
+                  {plan.isDefault && <span className="status">default</span>}
+                  {plan.assignments.length > 0 && (
+                    <span>{plan.assignments.map((a) => a.role ?? a.userId).join(', ')}</span>
+                  )}
+                </div>
+                <ul>
+                  {plan.rules.map((r, n) => (
+                    <li key={n}>
+                      {r.role.replace('_', ' ')} · {r.operator ?? r.kind ?? '*'} ·{' '}
+                      {r.percentBps !== null
+                        ? pct(r.percentBps)
+                        : r.flatPaise !== null
+                          ? formatPaise(r.flatPaise)
+                          : '—'}{' '}
+                      · TDS {pct(r.tdsBps)}
+                    </li>
+                  ))}
+                </ul>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Loaded>
     </section>
   );
 }
