@@ -234,6 +234,34 @@ describe('the portal in a browser', () => {
     });
   });
 
+  test("a retailer's online fund request goes to the gateway's payment page and is credited once paid", async (t) => {
+    const { retailer } = await network(0, 0);
+    await withPage(browser, t, async (page) => {
+      await signIn(page, stack.api.url, stack.sims.urls.sms, retailer.mobile);
+      await openFromMenu(page, 'Fund request');
+      await page.getByLabel('Pay online').check();
+      await page.getByLabel('Amount (₹)').fill('500');
+      await page.getByRole('button', { name: 'Request' }).click();
+      const pay = page.getByRole('status').getByRole('link', { name: /Go to the payment page/ });
+      const paymentUrl = (await pay.getAttribute('href'))!;
+      assert.ok(paymentUrl.startsWith(stack.sims.urls.gateway), paymentUrl);
+      // The payer pays on the gateway's page; its signed webhook completes the top-up.
+      const paid = await fetch(`${paymentUrl}/complete`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ outcome: 'success' }),
+      });
+      assert.ok(paid.ok, String(paid.status));
+      await waitFor(
+        async () => (await admin.get(`/v1/wallets/${retailer.id}`)).body.balance,
+        (b) => b === 50_000,
+      );
+      await page.reload();
+      await page.locator('.row', { hasText: 'Pay online' }).getByText('completed').waitFor();
+      assert.equal(await page.locator('.top-balance').innerText(), '₹500.00');
+    });
+  });
+
   test('a retailer verifies its mobile for KYC with the code the SMS sink got', async (t) => {
     const { retailer } = await network(0, 0);
     await withPage(browser, t, async (page) => {
