@@ -92,7 +92,8 @@ const settled = (page: Page) => page.locator('.loading').first().waitFor({ state
 
 const balanceOf = (page: Page, label: string) => page.getByTestId(label).innerText();
 
-describe('the portal in a browser', () => {
+// Every test has its own users and browser context: they run side by side, mostly waiting.
+describe('the portal in a browser', { concurrency: 3 }, () => {
   test('pages are served with a strict CSP; API paths stay JSON 404/405 whatever they accept', async () => {
     const get = (path: string, accept: string, method = 'GET') =>
       fetch(stack.api.url + path, { method, headers: { Accept: accept, Authorization: `Bearer ${admin.key!}` } });
