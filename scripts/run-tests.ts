@@ -7,8 +7,8 @@
  *   tsx scripts/run-tests.ts --only unit     just the pure unit tests (no servers)
  *   tsx scripts/run-tests.ts test/e2e/x.test.ts   named files
  *
- * The browser suite drives Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium) through
- * the portal, which is built first.
+ * The browser suite drives Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium, installed
+ * with apt-get when missing) through the portal, which is built first.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -54,6 +54,27 @@ function runNodeTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> 
   });
 }
 
+/**
+ * Debian's Chromium for the browser suite, installed with apt-get when missing (as root; the only
+ * way it is ever fetched: Playwright's own browser download is never used).
+ */
+function ensureChromium(): void {
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (fs.existsSync(chromium)) return;
+  if (process.env.CHROMIUM_PATH || process.getuid?.() !== 0) {
+    throw new Error(`no Chromium at ${chromium}: apt-get install -y chromium (as root), or set CHROMIUM_PATH`);
+  }
+  console.log('installing Debian chromium for the browser tests');
+  const apt = (args: string[]) =>
+    spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (
+    apt(['install', '-y', 'chromium']).status !== 0 &&
+    (apt(['update']).status !== 0 || apt(['install', '-y', 'chromium']).status !== 0)
+  ) {
+    throw new Error('apt-get could not install chromium');
+  }
+}
+
 function buildPortal(): void {
   const built = spawnSync('npx', ['vite', 'build', 'portal', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
   if (built.status !== 0) throw new Error('the portal build failed');
@@ -69,7 +90,10 @@ async function main(): Promise<number> {
   if (!needsServers) return runNodeTests(files, env);
   // The independent API fuzzer is a Python tool, installed on first use into .tools/venv.
   if (files.some((f) => path.basename(f) === 'schemathesis.test.ts')) ensureSchemathesis();
-  if (files.some((f) => f.includes(`${path.sep}browser${path.sep}`))) buildPortal();
+  if (files.some((f) => f.includes(`${path.sep}browser${path.sep}`))) {
+    ensureChromium();
+    buildPortal();
+  }
   const infra = await startThrowawayInfra(process.env, { unsafeFastPostgres: true, log: console.log });
   try {
     console.log(`running ${files.length} test files`);
