@@ -188,6 +188,7 @@ export class RechargeService {
     q: {
       status?: RechargeStatus;
       userId?: string;
+      subscriber?: string;
       from?: Date;
       to?: Date;
       afterId?: string;

@@ -232,6 +232,7 @@ export class RechargeStore {
     userId?: string;
     pathPrefix?: string;
     status?: RechargeStatus;
+    subscriber?: string;
     from?: Date;
     to?: Date;
     afterId?: string;
@@ -245,6 +246,7 @@ export class RechargeStore {
     if (filter.id) q.where('r.id', filter.id);
     if (filter.userId) q.where('r.user_id', filter.userId);
     if (filter.status) q.where('r.status', filter.status);
+    if (filter.subscriber) q.where('r.subscriber', filter.subscriber);
     if (filter.from) q.where('r.created_at', '>=', filter.from);
     if (filter.to) q.where('r.created_at', '<', filter.to);
     if (filter.pathPrefix) whereInSubtree(q, 'u.path', filter.pathPrefix);

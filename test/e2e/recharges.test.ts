@@ -283,3 +283,35 @@ describe('recharges: duplicates and refusals', () => {
     assert.equal((await balanceOf(n.retailer, n.retailerId)).balance, 90_300);
   });
 });
+
+describe('recharges: history search by number', () => {
+  test('?subscriber= is an exact match within the caller scope; another network never shows', async () => {
+    const a = await fundedRetailer(admin, 100_000);
+    const b = await fundedRetailer(admin, 100_000);
+    const number = '9867001122';
+    const mine = await recharge(a.retailer, number);
+    const other = await recharge(a.retailer, '9867001123');
+    const theirs = await recharge(b.retailer, number);
+    for (const r of [mine, other, theirs]) assert.equal(r.body.status, 'success', JSON.stringify(r.body));
+    type Page = { items: RechargeBody[] };
+    const ids = (p: Page) => p.items.map((r) => r.id).sort();
+
+    const own = await a.retailer.get<Page>(`/v1/recharges?subscriber=${number}`);
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    assert.deepEqual(ids(own.body), [mine.body.id]);
+    const upline = await a.dist.get<Page>(`/v1/recharges?subscriber=${number}`);
+    assert.deepEqual(ids(upline.body), [mine.body.id]);
+    const all = await admin.get<Page>(`/v1/recharges?subscriber=${number}&limit=200`);
+    assert.ok(ids(all.body).includes(mine.body.id) && ids(all.body).includes(theirs.body.id));
+    assert.ok(!ids(all.body).includes(other.body.id));
+    // Naming the other network's retailer does not widen the scope.
+    const across = await a.retailer.get(`/v1/recharges?subscriber=${number}&userId=${b.retailerId}`);
+    assert.equal(across.status, 404);
+
+    for (const bad of ['98670011', '98670011220', '986700112x', "9867001122' or '1'='1"]) {
+      const r = await a.retailer.get(`/v1/recharges?subscriber=${encodeURIComponent(bad)}`);
+      assert.equal(r.status, 400, bad);
+      assert.equal((r.body as { error: { code: string } }).error.code, 'VALIDATION_FAILED');
+    }
+  });
+});

@@ -4178,6 +4178,8 @@ export interface operations {
       query?: {
         status?: 'received' | 'processing' | 'pending' | 'success' | 'failed' | 'reversed' | 'manual_review';
         userId?: string;
+        /** @description exact match on the number recharged */
+        subscriber?: string;
         from?: string;
         to?: string;
         cursor?: string;

@@ -15,9 +15,13 @@ export function HistoryPage() {
   const { user } = useMe();
   const own = user.role === 'retailer';
   const today = istToday();
-  const [filters, setFilters] = useState({ from: monthStart(today), to: today, status: '' as Status | '' });
+  const [filters, setFilters] = useState({
+    from: monthStart(today),
+    to: today,
+    status: '' as Status | '',
+    subscriber: '',
+  });
   const [form, setForm] = useState(filters);
-  const [search, setSearch] = useState('');
   const list = useAsync(
     () =>
       call<'getRecharges'>('GET', '/v1/recharges', {
@@ -26,6 +30,7 @@ export function HistoryPage() {
           from: istDayStart(filters.from),
           to: istDayEnd(filters.to),
           status: filters.status || undefined,
+          subscriber: filters.subscriber || undefined,
           limit: 100,
         },
       }),
@@ -38,8 +43,15 @@ export function HistoryPage() {
   return (
     <>
       <form className="filters" onSubmit={apply}>
-        <Field label={t('searchNumber')}>
-          <input name="search" inputMode="numeric" value={search} onChange={(e) => setSearch(e.target.value.trim())} />
+        <Field label={t('searchNumber')} hint={t('tenDigits')}>
+          <input
+            name="search"
+            inputMode="numeric"
+            pattern="[0-9]{10}"
+            maxLength={10}
+            value={form.subscriber}
+            onChange={(e) => setForm({ ...form, subscriber: e.target.value.trim() })}
+          />
         </Field>
         <Field label={t('status')}>
           <select
@@ -71,11 +83,10 @@ export function HistoryPage() {
       {!own && <Summary from={filters.from} to={filters.to} />}
       <Loaded state={list}>
         {(l) => {
-          const items = l.items.filter((r) => r.subscriber.includes(search));
-          if (items.length === 0) return <p>{t('noEntries')}</p>;
+          if (l.items.length === 0) return <p>{t('noEntries')}</p>;
           return (
             <ul className="rows">
-              {items.map((r) => (
+              {l.items.map((r) => (
                 <HistoryRow key={r.id} r={r} lang={lang} onChange={list.reload} canDispute={own} />
               ))}
             </ul>

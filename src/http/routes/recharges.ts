@@ -131,6 +131,11 @@ export function rechargeRoutes({ router, publicRouter, registry, deps }: RouteCo
       query: z.object({
         status: z.enum(rechargeStatuses).optional(),
         userId: idSchema.optional(),
+        subscriber: z
+          .string()
+          .regex(/^[0-9]{10}$/, 'a 10-digit number')
+          .optional()
+          .describe('exact match on the number recharged'),
         from: isoTime.optional(),
         to: isoTime.optional(),
         cursor: cursorSchema,
