@@ -435,6 +435,58 @@ describe('the portal in a browser', { concurrency: 3 }, () => {
       // The seeded plan pays retailers 3% on prepaid; the providers list their routes.
       await page.getByText('retailer · prepaid · 3.00%').first().waitFor();
       assert.ok((await page.getByLabel('JIO Priority').count()) > 0);
+
+      // A plan typed as percent and rupees is stored as basis points and paise, then assigned to
+      // retailers from 2099 on (so no test running now earns by it), and the assignment removed.
+      const planName = `Browser plan ${mobile.slice(-4)}`;
+      t.after(async () => {
+        const plan = (await db('commission_plans').where({ name: planName }).first('id')) as { id: string } | undefined;
+        if (plan) await db('commission_plan_assignments').where({ plan_id: plan.id }).delete();
+      });
+      await page.getByRole('button', { name: 'New commission plan' }).click();
+      const form = page.getByRole('form', { name: 'New commission plan' });
+      await form.getByLabel('Plan name').fill(planName);
+      await form.getByLabel('Rate (%)').fill('2.35');
+      await form.getByRole('button', { name: 'Add rule' }).click();
+      const second = form.getByRole('group', { name: 'Rule 2' });
+      await second.getByLabel('Role').selectOption('distributor');
+      await second.getByLabel('Operator or kind (blank: all)').fill('jio');
+      await second.getByLabel('Commission as').selectOption('flat');
+      await second.getByLabel('Amount (₹)').fill('1.10');
+      await form.getByRole('button', { name: 'Save' }).click();
+      const planRow = page.getByTestId(`plan-${planName}`);
+      await planRow.getByText('retailer · * · 2.35%').waitFor();
+      await planRow.getByText('distributor · JIO · ₹1.10').waitFor();
+      type Plans = { items: Array<{ id: string; name: string; rules: unknown[]; assignments: unknown[] }> };
+      const stored = (await admin.get<Plans>('/v1/commission-plans')).body.items.find((p) => p.name === planName)!;
+      assert.deepEqual(
+        new Set(stored.rules),
+        new Set([
+          { role: 'retailer', operator: null, kind: null, percentBps: 235, flatPaise: null, tdsBps: 0 },
+          { role: 'distributor', operator: 'JIO', kind: null, percentBps: null, flatPaise: 110, tdsBps: 0 },
+        ]),
+      );
+      // The API's refusal in its own words; nothing assigned.
+      const assign = planRow.getByRole('form', { name: `Assign ${planName}` });
+      await assign.getByLabel('Assign to').selectOption('user');
+      await assign.getByLabel('User id').fill('usr_nobody');
+      await assign.getByRole('button', { name: 'Assign' }).click();
+      await planRow.getByRole('alert').waitFor();
+      assert.match(await planRow.getByRole('alert').innerText(), /not found|user/i);
+      await assign.getByLabel('Assign to').selectOption('retailer');
+      await assign.getByLabel('From').fill('2099-04-01');
+      await assign.getByRole('button', { name: 'Assign' }).click();
+      await planRow.getByText('Assigned to: retailer').waitFor();
+      const assigned = (await admin.get<Plans>('/v1/commission-plans')).body.items.find((p) => p.id === stored.id)!;
+      assert.deepEqual(assigned.assignments, [
+        {
+          id: (assigned.assignments[0] as { id: string }).id,
+          userId: null,
+          role: 'retailer',
+          effectiveFrom: '2099-03-31T18:30:00.000Z',
+        },
+      ]);
+      assert.deepEqual(await criticalViolations(page), []);
     });
   });
 

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
-import { call, type Reply } from '../api/client';
-import { istToday } from '../dates';
+import { call, type Body, type Reply } from '../api/client';
+import { istDayStart, istToday } from '../dates';
 import { useI18n } from '../i18n';
-import { formatPaise, parseRupees, rupeesText } from '../money';
+import { formatBps, formatPaise, parsePercent, parseRupees, rupeesText } from '../money';
 import { ErrorText, Field, Loaded, Money, SubmitButton, useAction, useAsync } from '../ui';
 
 type Operator = Reply<'getOperators'>['items'][number];
@@ -10,8 +10,8 @@ type Rule = Reply<'getRiskRules'>['items'][number];
 type Provider = Reply<'getProviders'>['items'][number];
 
 /**
- * Admin configuration: operators' limits, providers' routes, risk rules, commission plans (read
- * only) and the month's compliance reports.
+ * Admin configuration: operators' limits, providers' routes, risk rules, commission plans (create,
+ * edit, assign) and the month's compliance reports.
  */
 export function ConfigPage() {
   const { t } = useI18n();
@@ -291,10 +291,56 @@ function ProviderRoutes({ provider }: { provider: Provider }) {
   );
 }
 
+type Plan = Reply<'getCommissionPlans'>['items'][number];
+type RuleBody = NonNullable<Body<'postCommissionPlans'>>['rules'][number];
+const earningRoles = ['retailer', 'distributor', 'master_distributor'] as const;
+type EarningRole = (typeof earningRoles)[number];
+/** A rule as typed: a percentage or rupees, both turned into integers only on saving. */
+interface RuleDraft {
+  role: EarningRole;
+  scope: string;
+  unit: 'percent' | 'flat';
+  value: string;
+  tds: string;
+}
+const blankRule: RuleDraft = { role: 'retailer', scope: '', unit: 'percent', value: '', tds: '' };
+
+function draftOf(r: Plan['rules'][number]): RuleDraft {
+  return {
+    role: r.role as EarningRole,
+    scope: r.operator ?? r.kind ?? '',
+    unit: r.flatPaise !== null ? 'flat' : 'percent',
+    value: r.flatPaise !== null ? rupeesText(r.flatPaise) : rupeesText(r.percentBps ?? 0),
+    tds: r.tdsBps ? rupeesText(r.tdsBps) : '',
+  };
+}
+
+/** The rules as the API takes them, or undefined when a number does not parse. */
+function rulesOf(drafts: RuleDraft[]): RuleBody[] | undefined {
+  const rules: RuleBody[] = [];
+  for (const d of drafts) {
+    const value = d.unit === 'percent' ? parsePercent(d.value) : parseRupees(d.value);
+    const tdsBps = d.tds.trim() === '' ? undefined : parsePercent(d.tds);
+    if (value === undefined || (d.tds.trim() !== '' && tdsBps === undefined)) return undefined;
+    const scope = d.scope.trim().toUpperCase();
+    rules.push({
+      role: d.role,
+      ...(scope === 'PREPAID' || scope === 'DTH'
+        ? { kind: scope.toLowerCase() as 'prepaid' | 'dth' }
+        : scope
+          ? { operator: scope }
+          : {}),
+      ...(d.unit === 'percent' ? { percentBps: value } : { flatPaise: value }),
+      ...(tdsBps === undefined ? {} : { tdsBps }),
+    });
+  }
+  return rules;
+}
+
 function CommissionPlans() {
   const { t } = useI18n();
   const plans = useAsync(() => call<'getCommissionPlans'>('GET', '/v1/commission-plans'), []);
-  const pct = (bps: number) => `${Math.floor(bps / 100)}.${String(bps % 100).padStart(2, '0')}%`;
+  const [creating, setCreating] = useState(false);
   return (
     <section className="card">
       <h2>{t('commissionPlans')}</h2>
@@ -302,32 +348,186 @@ function CommissionPlans() {
         {(p) => (
           <ul className="rows">
             {p.items.map((plan) => (
-              <li key={plan.id} className="row">
-                <div className="row-main">
-                  <strong>{plan.name}</strong>
-                  {plan.isDefault && <span className="status">default</span>}
-                  {plan.assignments.length > 0 && (
-                    <span>{plan.assignments.map((a) => a.role ?? a.userId).join(', ')}</span>
-                  )}
-                </div>
-                <ul>
-                  {plan.rules.map((r, n) => (
-                    <li key={n}>
-                      {r.role.replace('_', ' ')} · {r.operator ?? r.kind ?? '*'} ·{' '}
-                      {r.percentBps !== null
-                        ? pct(r.percentBps)
-                        : r.flatPaise !== null
-                          ? formatPaise(r.flatPaise)
-                          : '—'}{' '}
-                      · TDS {pct(r.tdsBps)}
-                    </li>
-                  ))}
-                </ul>
-              </li>
+              <PlanRow key={plan.id} plan={plan} onChange={plans.reload} />
             ))}
           </ul>
         )}
       </Loaded>
+      {creating ? (
+        <PlanForm
+          onDone={() => {
+            setCreating(false);
+            plans.reload();
+          }}
+        />
+      ) : (
+        <button type="button" onClick={() => setCreating(true)}>
+          {t('newPlan')}
+        </button>
+      )}
     </section>
+  );
+}
+
+function PlanRow({ plan, onChange }: { plan: Plan; onChange: () => void }) {
+  const { t } = useI18n();
+  const [editing, setEditing] = useState(false);
+  return (
+    <li className="row" data-testid={`plan-${plan.name}`}>
+      <div className="row-main">
+        <strong>{plan.name}</strong>
+        {plan.isDefault && <span className="status">default</span>}
+        {plan.assignments.length > 0 && (
+          <span>
+            {t('assignedTo')}: {plan.assignments.map((a) => a.role ?? a.userId).join(', ')}
+          </span>
+        )}
+      </div>
+      <ul>
+        {plan.rules.map((r, n) => (
+          <li key={n}>
+            {r.role.replace('_', ' ')} · {r.operator ?? r.kind ?? '*'} ·{' '}
+            {r.percentBps !== null ? formatBps(r.percentBps) : r.flatPaise !== null ? formatPaise(r.flatPaise) : '—'} ·
+            TDS {formatBps(r.tdsBps)}
+          </li>
+        ))}
+      </ul>
+      {editing ? (
+        <PlanForm
+          plan={plan}
+          onDone={() => {
+            setEditing(false);
+            onChange();
+          }}
+        />
+      ) : (
+        <button type="button" onClick={() => setEditing(true)} aria-label={`${t('edit')} ${plan.name}`}>
+          {t('edit')}
+        </button>
+      )}
+      <AssignForm plan={plan} onDone={onChange} />
+    </li>
+  );
+}
+
+function PlanForm({ plan, onDone }: { plan?: Plan; onDone: () => void }) {
+  const { t } = useI18n();
+  const [name, setName] = useState(plan?.name ?? '');
+  const [drafts, setDrafts] = useState<RuleDraft[]>(plan ? plan.rules.map(draftOf) : [blankRule]);
+  const action = useAction();
+  const change = (n: number, patch: Partial<RuleDraft>) =>
+    setDrafts(drafts.map((d, i) => (i === n ? { ...d, ...patch } : d)));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const rules = rulesOf(drafts);
+    if (!rules) {
+      action.setError(t('invalidRate'));
+      return;
+    }
+    void action.run(async () => {
+      if (plan)
+        await call<'putCommissionPlansById'>('PUT', `/v1/commission-plans/${plan.id}`, { body: { name, rules } });
+      else await call<'postCommissionPlans'>('POST', '/v1/commission-plans', { body: { name, rules } });
+      onDone();
+    });
+  };
+  return (
+    <form onSubmit={submit} aria-label={plan ? `${t('edit')} ${plan.name}` : t('newPlan')}>
+      <Field label={t('planName')}>
+        <input required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+      </Field>
+      {drafts.map((d, n) => (
+        <fieldset key={n} className="inline">
+          <legend>
+            {t('rule')} {n + 1}
+          </legend>
+          <Field label={t('role')}>
+            <select value={d.role} onChange={(e) => change(n, { role: e.target.value as EarningRole })}>
+              {earningRoles.map((r) => (
+                <option key={r} value={r}>
+                  {r.replace('_', ' ')}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label={t('ruleScope')}>
+            <input value={d.scope} onChange={(e) => change(n, { scope: e.target.value })} />
+          </Field>
+          <Field label={t('commissionAs')}>
+            <select value={d.unit} onChange={(e) => change(n, { unit: e.target.value as RuleDraft['unit'] })}>
+              <option value="percent">%</option>
+              <option value="flat">₹</option>
+            </select>
+          </Field>
+          <Field label={d.unit === 'percent' ? t('ratePercent') : t('amountRupees')}>
+            <input
+              inputMode="decimal"
+              required
+              value={d.value}
+              onChange={(e) => change(n, { value: e.target.value })}
+            />
+          </Field>
+          <Field label={t('tdsPercent')}>
+            <input inputMode="decimal" value={d.tds} onChange={(e) => change(n, { tds: e.target.value })} />
+          </Field>
+          <button type="button" className="link" onClick={() => setDrafts(drafts.filter((_, i) => i !== n))}>
+            {t('removeRule')}
+          </button>
+        </fieldset>
+      ))}
+      <button type="button" onClick={() => setDrafts([...drafts, blankRule])}>
+        {t('addRule')}
+      </button>
+      <SubmitButton busy={action.busy}>{t('save')}</SubmitButton>
+      <ErrorText error={action.error} />
+    </form>
+  );
+}
+
+function AssignForm({ plan, onDone }: { plan: Plan; onDone: () => void }) {
+  const { t } = useI18n();
+  const [target, setTarget] = useState<EarningRole | 'user'>('retailer');
+  const [userId, setUserId] = useState('');
+  const [from, setFrom] = useState('');
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setSaved(false);
+    const effectiveFrom = from ? istDayStart(from) : undefined;
+    void action.run(async () => {
+      await call<'postCommissionPlansByIdAssign'>('POST', `/v1/commission-plans/${plan.id}/assign`, {
+        body: target === 'user' ? { userId: userId.trim(), effectiveFrom } : { role: target, effectiveFrom },
+      });
+      setSaved(true);
+      onDone();
+    });
+  };
+  return (
+    <>
+      <form className="inline" onSubmit={submit} aria-label={`${t('assign')} ${plan.name}`}>
+        <Field label={t('assignTo')}>
+          <select value={target} onChange={(e) => setTarget(e.target.value as EarningRole | 'user')}>
+            {earningRoles.map((r) => (
+              <option key={r} value={r}>
+                {r.replace('_', ' ')}
+              </option>
+            ))}
+            <option value="user">{t('oneUser')}</option>
+          </select>
+        </Field>
+        {target === 'user' && (
+          <Field label={t('userId')}>
+            <input required value={userId} onChange={(e) => setUserId(e.target.value)} />
+          </Field>
+        )}
+        <Field label={t('effectiveFrom')} hint={t('fromNowIfEmpty')}>
+          <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+        </Field>
+        <SubmitButton busy={action.busy}>{t('assign')}</SubmitButton>
+        {saved && <span role="status">{t('saved')}</span>}
+      </form>
+      <ErrorText error={action.error} />
+    </>
   );
 }

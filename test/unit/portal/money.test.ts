@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { formatPaise, parseRupees, rupeesText } from '../../../portal/src/money';
+import { formatBps, formatPaise, parsePercent, parseRupees, rupeesText } from '../../../portal/src/money';
 
 test('amounts are shown as rupees with Indian digit grouping, to the paisa', () => {
   assert.equal(formatPaise(0), '₹0.00');
@@ -31,4 +31,14 @@ test('what is shown parses back to the same paise', () => {
       assert.equal(parseRupees(rupeesText(paise)), paise);
     }),
   );
+});
+
+test('percentages typed become basis points by digits, at most 100 %', () => {
+  assert.equal(parsePercent('3'), 300);
+  assert.equal(parsePercent('0.29'), 29);
+  assert.equal(parsePercent(' 12.5 % '), 1250);
+  assert.equal(parsePercent('100'), 10_000);
+  for (const bad of ['', '100.01', '-1', '1.234', '3,5', 'abc', '1e2']) assert.equal(parsePercent(bad), undefined, bad);
+  assert.equal(formatBps(350), '3.50%');
+  fc.assert(fc.property(fc.integer({ min: 0, max: 10_000 }), (bps) => assert.equal(parsePercent(formatBps(bps)), bps)));
 });
