@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { ApiError } from './api/client';
+import { messageOf } from './error-text';
 import { formatPaise } from './money';
 import { useI18n } from './i18n';
 
@@ -10,14 +10,10 @@ export interface Async<T> {
   reload: () => void;
 }
 
-export function messageOf(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Runs `load` now and whenever `deps` change; `reload` runs it again. */
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
-  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
+  const { lang } = useI18n();
+  const [state, setState] = useState<{ data?: T; failure?: unknown; loading: boolean }>({ loading: true });
   const [round, setRound] = useState(0);
   const run = useCallback(load, deps);
   useEffect(() => {
@@ -25,30 +21,38 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
     setState((s) => ({ data: s.data, loading: true }));
     run().then(
       (data) => live && setState({ data, loading: false }),
-      (err: unknown) => live && setState({ error: messageOf(err), loading: false }),
+      (failure: unknown) => live && setState({ failure: failure ?? 'failed', loading: false }),
     );
     return () => {
       live = false;
     };
   }, [run, round]);
-  return { ...state, reload: () => setRound((r) => r + 1) };
+  const { failure, ...rest } = state;
+  return {
+    ...rest,
+    error: failure === undefined ? undefined : messageOf(failure, lang),
+    reload: () => setRound((r) => r + 1),
+  };
 }
 
 /** A submit action: `busy` while it runs, its error in plain words after. */
 export function useAction() {
+  const { lang } = useI18n();
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  // The failure itself, so that its words follow a change of language.
+  const [failure, setError] = useState<unknown>();
   const run = async (fn: () => Promise<void>) => {
     setBusy(true);
     setError(undefined);
     try {
       await fn();
     } catch (err) {
-      setError(messageOf(err));
+      setError(err ?? 'failed');
     } finally {
       setBusy(false);
     }
   };
+  const error = failure === undefined ? undefined : messageOf(failure, lang);
   return { busy, error, run, setError };
 }
 

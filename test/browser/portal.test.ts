@@ -316,6 +316,12 @@ describe('the portal in a browser', { concurrency: 3 }, () => {
       await alert.waitFor();
       assert.match(await alert.innerText(), /^Insufficient wallet balance/);
       assert.doesNotMatch(await page.locator('body').innerText(), /Error:|at \w+ \(|INSUFFICIENT_FUNDS/);
+      // In Hindi the same failure reads in Hindi, with the API's own words beside it.
+      await page.getByLabel('Language').selectOption('hi');
+      await alert.filter({ hasText: 'वॉलेट में पर्याप्त राशि नहीं है।' }).waitFor();
+      assert.match(await alert.innerText(), /^वॉलेट में पर्याप्त राशि नहीं है। — Insufficient wallet balance/);
+      await page.getByLabel('भाषा').selectOption('en');
+      await alert.filter({ hasText: /^Insufficient wallet balance/ }).waitFor();
       await openFromMenu(page, 'Wallet');
       assert.equal(await balanceOf(page, 'balance'), '₹50.00');
     });
@@ -486,6 +492,33 @@ describe('the portal in a browser', { concurrency: 3 }, () => {
           effectiveFrom: '2099-03-31T18:30:00.000Z',
         },
       ]);
+      // A definition the adapter refuses: the API's validation message, and nothing stored or changed.
+      const before = (await admin.get('/v1/providers')).body;
+      await page.getByRole('button', { name: 'New provider' }).click();
+      const newProvider = page.getByRole('form', { name: 'New provider' });
+      await newProvider.getByLabel('Provider name').fill('browser_bad');
+      await newProvider.getByLabel('Definition (JSON)').fill('{"baseUrl": 5}');
+      await newProvider.getByRole('button', { name: 'Check (dry run)' }).click();
+      await newProvider
+        .getByRole('alert')
+        .filter({ hasText: 'Invalid provider definition (body.definition: ' })
+        .waitFor();
+      await newProvider.getByRole('button', { name: 'Save' }).click();
+      await newProvider
+        .getByRole('alert')
+        .filter({ hasText: 'Invalid provider definition (body.definition: ' })
+        .waitFor();
+      await newProvider.getByLabel('Definition (JSON)').fill('{"baseUrl": ');
+      await newProvider.getByRole('button', { name: 'Save' }).click();
+      await newProvider.getByRole('alert').filter({ hasText: 'not a JSON object' }).waitFor();
+      await page.getByRole('button', { name: 'Edit definition alpha' }).click();
+      const alpha = page.getByRole('form', { name: 'Definition of alpha' });
+      assert.match(await alpha.getByLabel('Definition (JSON)').inputValue(), /"baseUrl"/);
+      await alpha.getByLabel('Definition (JSON)').fill('{"timeoutMs": 5}');
+      await alpha.getByRole('button', { name: 'Save' }).click();
+      await alpha.getByRole('alert').filter({ hasText: 'Invalid provider definition' }).waitFor();
+      assert.deepEqual((await admin.get('/v1/providers')).body, before);
+      assert.equal(await db('recharge_providers').where({ name: 'browser_bad' }).first(), undefined);
       assert.deepEqual(await criticalViolations(page), []);
     });
   });

@@ -4,6 +4,7 @@ import { istDayStart, istToday } from '../dates';
 import { useI18n } from '../i18n';
 import { formatBps, formatPaise, parsePercent, parseRupees, rupeesText } from '../money';
 import { ErrorText, Field, Loaded, Money, SubmitButton, useAction, useAsync } from '../ui';
+import { ProviderDefinitionForm } from './provider-definition';
 
 type Operator = Reply<'getOperators'>['items'][number];
 type Rule = Reply<'getRiskRules'>['items'][number];
@@ -203,6 +204,7 @@ function Compliance() {
 function Providers() {
   const { t } = useI18n();
   const providers = useAsync(() => call<'getProviders'>('GET', '/v1/providers'), []);
+  const [creating, setCreating] = useState(false);
   return (
     <section className="card">
       <h2>{t('providers')}</h2>
@@ -210,18 +212,31 @@ function Providers() {
         {(p) => (
           <ul className="rows">
             {p.items.map((pr) => (
-              <ProviderRoutes key={pr.name} provider={pr} />
+              <ProviderRoutes key={`${pr.name} ${pr.updatedAt}`} provider={pr} onChange={providers.reload} />
             ))}
           </ul>
         )}
       </Loaded>
+      {creating ? (
+        <ProviderDefinitionForm
+          onDone={() => {
+            setCreating(false);
+            providers.reload();
+          }}
+        />
+      ) : (
+        <button type="button" onClick={() => setCreating(true)}>
+          {t('newProvider')}
+        </button>
+      )}
     </section>
   );
 }
 
-function ProviderRoutes({ provider }: { provider: Provider }) {
+function ProviderRoutes({ provider, onChange }: { provider: Provider; onChange: () => void }) {
   const { t } = useI18n();
   const [routes, setRoutes] = useState(provider.routes.map((r) => ({ ...r, priority: String(r.priority) })));
+  const [editing, setEditing] = useState(false);
   const [saved, setSaved] = useState(false);
   const action = useAction();
   const change = (n: number, patch: Partial<(typeof routes)[number]>) =>
@@ -287,6 +302,19 @@ function ProviderRoutes({ provider }: { provider: Provider }) {
         {saved && <span role="status">{t('saved')}</span>}
       </form>
       <ErrorText error={action.error} />
+      {editing ? (
+        <ProviderDefinitionForm
+          provider={provider}
+          onDone={() => {
+            setEditing(false);
+            onChange();
+          }}
+        />
+      ) : (
+        <button type="button" onClick={() => setEditing(true)} aria-label={`${t('editDefinition')} ${provider.name}`}>
+          {t('editDefinition')}
+        </button>
+      )}
     </li>
   );
 }
