@@ -170,9 +170,15 @@ describe('the portal in a browser', { concurrency: 3 }, () => {
           ],
         );
 
-        // The history lists it, found by its number.
+        // The history lists it, found by its number (the API filters); another number finds nothing.
         await openFromMenu(page, 'Recharge history');
-        await page.getByLabel('Search by number').fill('70112');
+        await settled(page);
+        await page.getByLabel('Search by number').fill('7011234599');
+        await page.getByRole('button', { name: 'Show' }).click();
+        await page.getByText('Nothing in this period.').waitFor();
+        assert.equal(await page.locator('.row', { hasText: '7011234567' }).count(), 0);
+        await page.getByLabel('Search by number').fill('7011234567');
+        await page.getByRole('button', { name: 'Show' }).click();
         await page.locator('.row', { hasText: '7011234567' }).getByText('success').waitFor();
 
         // A reload keeps the session (deep link served by the SPA fallback).
