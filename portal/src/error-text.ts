@@ -1,5 +1,4 @@
-import { ApiError } from './api/client';
-import type { Lang } from './i18n';
+import { ApiError } from './api/error';
 
 /** Hindi for the common API error codes; the API's own (English) message is shown beside it. */
 const hindi: Record<string, string> = {
@@ -28,7 +27,7 @@ function apiText(err: ApiError): string {
 }
 
 /** A failure in plain words: never a stack, and in Hindi (beside the API's words) when chosen. */
-export function messageOf(err: unknown, lang: Lang = 'en'): string {
+export function messageOf(err: unknown, lang: 'en' | 'hi' = 'en'): string {
   if (err instanceof ApiError) {
     const own = apiText(err);
     const translated = lang === 'hi' ? hindi[err.code] : undefined;

@@ -1,3 +1,4 @@
+import { ApiError } from './error';
 import type { operations } from './schema';
 
 /** An operation of the OpenAPI document, by its operationId. */
@@ -17,17 +18,7 @@ export type Body<O extends Op> = operations[O] extends {
 /** The query an operation takes. */
 export type Query<O extends Op> = operations[O]['parameters'] extends { query?: infer Q } ? NonNullable<Q> : never;
 
-/** A failed request, with the API's own code and plain-words message. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 interface Session {
   accessToken: string;

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, call, newKey, type Reply } from '../api/client';
 import { useMe } from '../app';
+import { messageOf } from '../error-text';
 import { useI18n } from '../i18n';
 import { formatPaise, parseRupees } from '../money';
 import { ErrorText, Field, Loaded, Money, SubmitButton, useAction, useAsync } from '../ui';
@@ -29,7 +30,7 @@ export function RechargePage() {
 }
 
 function RechargeForm({ onNext }: { onNext: (d: Draft) => void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const operators = useAsync(() => call<'getOperators'>('GET', '/v1/operators'), []);
   const [subscriber, setSubscriber] = useState('');
   const [operator, setOperator] = useState('');
@@ -50,7 +51,8 @@ function RechargeForm({ onNext }: { onNext: (d: Draft) => void }) {
         setCircle(r.circle ?? '');
         setLookup({ busy: false, note: `${t('detected')}: ${r.operator}${r.circle ? ` · ${r.circle}` : ''}` });
       },
-      (err: unknown) => live && setLookup({ busy: false, note: err instanceof ApiError ? err.message : undefined }),
+      (err: unknown) =>
+        live && setLookup({ busy: false, note: err instanceof ApiError ? messageOf(err, lang) : undefined }),
     );
     return () => {
       live = false;

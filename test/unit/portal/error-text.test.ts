@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiError } from '../../../portal/src/api/client';
+import { ApiError } from '../../../portal/src/api/error';
 import { messageOf } from '../../../portal/src/error-text';
 
 const codes = [
