@@ -93,7 +93,11 @@ export function createRechargeActivities(deps: RechargeDeps) {
       }
     },
 
-    async markRecharge(input: { rechargeId: string; status: 'pending' | 'manual_review' | 'processing'; note: string }) {
+    async markRecharge(input: {
+      rechargeId: string;
+      status: 'pending' | 'manual_review' | 'processing';
+      note: string;
+    }) {
       await recharges.changeStatus(input.rechargeId, { status: input.status, note: input.note });
     },
 
