@@ -20,6 +20,9 @@ import { startSimulators } from './simulators/start';
 import { startWorker } from '../src/run/worker';
 import { bootstrapAdmin, devAdminKey } from '../src/users/bootstrap';
 
+/** The development admin's sign-in mobile (not a simulator test subscriber). */
+const DEV_ADMIN_MOBILE = '9876543210';
+
 async function main(): Promise<void> {
   const base = loadConfig();
   const log = createLogger(base.logLevel, 'tijori');
@@ -56,7 +59,11 @@ async function main(): Promise<void> {
 
   const db = createDb(config.database.url!);
   const applied = await migrateLatest(db);
-  const admin = await bootstrapAdmin(db, adminKey, { mobile: config.api.bootstrapAdminMobile });
+  // In development the admin can sign into the portal at once; TIJORI_ADMIN_MOBILE overrides.
+  const admin = await bootstrapAdmin(db, adminKey, { mobile: config.api.bootstrapAdminMobile ?? DEV_ADMIN_MOBILE });
+  const { mobile: adminMobile } = (await db('users').where({ id: admin.adminId }).first('mobile')) as {
+    mobile: string | null;
+  };
   await db.destroy();
 
   const sims = await startSimulators(config, log, {
@@ -90,6 +97,9 @@ async function main(): Promise<void> {
     `  Migrations applied this start: ${applied.length}`,
     `  Admin (${admin.created ? 'created now' : 'existing'}): ${admin.adminId}`,
     `  Log in:  curl -H 'Authorization: Bearer ${adminKey}' ${api.url}/v1/users/${admin.adminId}`,
+    adminMobile
+      ? `  Portal:  ${api.url}/ as the admin: mobile ${adminMobile}, the code at ${sims.urls.sms}/messages?to=${adminMobile}`
+      : '',
     base.api.bootstrapAdminKey
       ? ''
       : `  (key generated once and kept in ${path.join(config.dataDir, 'admin-api-key')})`,
