@@ -79,18 +79,10 @@ export function createRechargeActivities(deps: RechargeDeps) {
     submitRecharge: (input: SubmitInput): Promise<SubmissionOutcome> =>
       submitToProvider(providers, recharges, { ...input, amount: BigInt(input.amountPaise) }, () => heartbeat()),
 
-    // Heartbeats while the provider answers, so that a worker's death is noticed within the
-    // heartbeat timeout and the check retried elsewhere, not after the whole start-to-close.
     async checkRechargeStatus(input: { rechargeId: string; provider: string }): Promise<ProviderResult> {
-      heartbeat();
-      const beat = setInterval(() => heartbeat(), 1000);
-      try {
-        const result = await askProviderStatus(providers, input.rechargeId, input.provider);
-        if (!result) throw ApplicationFailure.nonRetryable(`unknown provider ${input.provider}`, 'NOT_FOUND');
-        return result;
-      } finally {
-        clearInterval(beat);
-      }
+      const result = await askProviderStatus(providers, input.rechargeId, input.provider, () => heartbeat());
+      if (!result) throw ApplicationFailure.nonRetryable(`unknown provider ${input.provider}`, 'NOT_FOUND');
+      return result;
     },
 
     async markRecharge(input: {

@@ -101,6 +101,52 @@ export function Field({ label, children, hint }: { label: string; children: Reac
   );
 }
 
+/** A six-digit number typed on a phone's number pad: the step-up mPIN, hidden as it is typed. */
+export function MpinField({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  const { t } = useI18n();
+  return (
+    <Field label={t('mpin')} hint={t('mpinNeeded')}>
+      <input
+        name="mpin"
+        type="password"
+        inputMode="numeric"
+        pattern="[0-9]{6}"
+        maxLength={6}
+        required
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </Field>
+  );
+}
+
+/** The six-digit code an SMS brought (sign-in, KYC's mobile step). */
+export function CodeField({
+  value,
+  onChange,
+  autoComplete,
+}: {
+  value: string;
+  onChange: (v: string) => void;
+  autoComplete?: string;
+}) {
+  const { t } = useI18n();
+  return (
+    <Field label={t('code')}>
+      <input
+        name="otp"
+        inputMode="numeric"
+        autoComplete={autoComplete}
+        pattern="[0-9]{6}"
+        maxLength={6}
+        required
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </Field>
+  );
+}
+
 export function SubmitButton({ busy, children }: { busy: boolean; children: ReactNode }) {
   const { t } = useI18n();
   return (

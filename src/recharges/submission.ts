@@ -48,9 +48,7 @@ export async function submitToProvider(
     if (check.result.status !== 'not_found') return { provider: provider.name, result: check.result, checked: true };
   }
   await providers.markSubmitting(s.rechargeId, provider.name);
-  alive();
-  const beat = setInterval(alive, 1000);
-  try {
+  return whileAlive(alive, async () => {
     const call = await provider.submit({
       clientRef: s.rechargeId,
       operator: s.operator,
@@ -61,9 +59,7 @@ export async function submitToProvider(
     await providers.recordExchange(s.rechargeId, call.exchange);
     await providers.recordOutcome(provider.name, providerFault(call.result) ? 'failure' : 'ok');
     return { provider: provider.name, result: call.result };
-  } finally {
-    clearInterval(beat);
-  }
+  });
 }
 
 /** What the provider holding the recharge says about it now. */
@@ -71,10 +67,27 @@ export async function askProviderStatus(
   providers: RechargeProviders,
   rechargeId: string,
   providerName: string,
+  alive: () => void,
 ): Promise<ProviderResult | undefined> {
   const provider = await providers.get(providerName);
   if (!provider) return undefined;
-  const call = await provider.status(rechargeId);
-  await providers.recordExchange(rechargeId, call.exchange);
-  return call.result;
+  return whileAlive(alive, async () => {
+    const call = await provider.status(rechargeId);
+    await providers.recordExchange(rechargeId, call.exchange);
+    return call.result;
+  });
+}
+
+/**
+ * Runs a provider call saying it is alive every second (an activity's heartbeat), so a worker
+ * that dies mid-call is noticed within the heartbeat timeout, not after the whole start-to-close.
+ */
+async function whileAlive<T>(alive: () => void, work: () => Promise<T>): Promise<T> {
+  alive();
+  const beat = setInterval(alive, 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
 }

@@ -3,7 +3,7 @@ import { ApiError, call, newKey } from '../api/client';
 import { useMe, type User } from '../app';
 import { useI18n } from '../i18n';
 import { formatPaise, parseRupees } from '../money';
-import { ErrorText, Field, Loaded, Money, SubmitButton, useAction, useAsync } from '../ui';
+import { ErrorText, Field, Loaded, MpinField, Money, SubmitButton, useAction, useAsync } from '../ui';
 import { stepUpThresholdPaise } from './recharge';
 
 const childRoles: Record<string, string[]> = {
@@ -216,20 +216,7 @@ function TransferForm({ onDone, round }: { onDone: () => void; round: number }) 
       <Field label={t('note')}>
         <input name="note" value={note} onChange={(e) => setNote(e.target.value)} />
       </Field>
-      {needsMpin && (
-        <Field label={t('mpin')} hint={t('mpinNeeded')}>
-          <input
-            name="mpin"
-            type="password"
-            inputMode="numeric"
-            pattern="[0-9]{6}"
-            maxLength={6}
-            required
-            value={mpin}
-            onChange={(e) => setMpin(e.target.value)}
-          />
-        </Field>
-      )}
+      {needsMpin && <MpinField value={mpin} onChange={setMpin} />}
       <ErrorText error={action.error} />
       {done && <p role="status">{done}</p>}
       <SubmitButton busy={action.busy}>{t('transfer')}</SubmitButton>

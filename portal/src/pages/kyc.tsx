@@ -2,7 +2,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { call } from '../api/client';
 import { useMe } from '../app';
 import { useI18n } from '../i18n';
-import { ErrorText, Field, Loaded, SubmitButton, useAction, useAsync } from '../ui';
+import { CodeField, ErrorText, Field, Loaded, SubmitButton, useAction, useAsync } from '../ui';
 
 export function KycPage() {
   const { t } = useI18n();
@@ -103,17 +103,7 @@ function OtpStep({
         </form>
       ) : (
         <form onSubmit={check}>
-          <Field label={t('code')}>
-            <input
-              name="otp"
-              inputMode="numeric"
-              pattern="[0-9]{6}"
-              maxLength={6}
-              required
-              value={otp}
-              onChange={(e) => setOtp(e.target.value)}
-            />
-          </Field>
+          <CodeField value={otp} onChange={setOtp} />
           <SubmitButton busy={action.busy}>{t('verify')}</SubmitButton>
         </form>
       )}

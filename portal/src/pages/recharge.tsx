@@ -4,7 +4,7 @@ import { useMe } from '../app';
 import { messageOf } from '../error-text';
 import { useI18n } from '../i18n';
 import { formatPaise, parseRupees } from '../money';
-import { ErrorText, Field, Loaded, Money, SubmitButton, useAction, useAsync } from '../ui';
+import { ErrorText, Field, Loaded, MpinField, Money, SubmitButton, useAction, useAsync } from '../ui';
 
 export type Recharge = Reply<'getRechargesById'>;
 
@@ -111,20 +111,7 @@ function RechargeForm({ onNext }: { onNext: (d: Draft) => void }) {
           onChange={(e) => setAmount(e.target.value)}
         />
       </Field>
-      {needsMpin && (
-        <Field label={t('mpin')} hint={t('mpinNeeded')}>
-          <input
-            name="mpin"
-            type="password"
-            inputMode="numeric"
-            pattern="[0-9]{6}"
-            maxLength={6}
-            required
-            value={mpin}
-            onChange={(e) => setMpin(e.target.value)}
-          />
-        </Field>
-      )}
+      {needsMpin && <MpinField value={mpin} onChange={setMpin} />}
       <ErrorText error={error} />
       <button type="submit">{t('next')}</button>
     </form>
@@ -198,20 +185,7 @@ function Confirm({ draft, onBack, onDone }: { draft: Draft; onBack: () => void; 
           operator: [draft.operator, draft.circle].filter(Boolean).join(' · ') || '—',
         })}
       </p>
-      {askMpin && (
-        <Field label={t('mpin')} hint={t('mpinNeeded')}>
-          <input
-            name="mpin"
-            type="password"
-            inputMode="numeric"
-            pattern="[0-9]{6}"
-            maxLength={6}
-            required
-            value={mpin}
-            onChange={(e) => setMpin(e.target.value)}
-          />
-        </Field>
-      )}
+      {askMpin && <MpinField value={mpin} onChange={setMpin} />}
       <ErrorText error={action.error} />
       <div className="actions">
         <SubmitButton busy={action.busy}>{t('confirm')}</SubmitButton>

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { call, setSession } from '../api/client';
 import { useI18n } from '../i18n';
-import { ErrorText, Field, SubmitButton, useAction } from '../ui';
+import { CodeField, ErrorText, Field, SubmitButton, useAction } from '../ui';
 
 export function SignIn() {
   const { t } = useI18n();
@@ -54,18 +54,7 @@ export function SignIn() {
           <p>
             {t('codeSent')} {mobile}
           </p>
-          <Field label={t('code')}>
-            <input
-              name="otp"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              pattern="[0-9]{6}"
-              maxLength={6}
-              required
-              value={otp}
-              onChange={(e) => setOtp(e.target.value)}
-            />
-          </Field>
+          <CodeField value={otp} onChange={setOtp} autoComplete="one-time-code" />
           <SubmitButton busy={action.busy}>{t('verify')}</SubmitButton>
           <button type="button" className="link" onClick={() => setChallenge(undefined)}>
             {t('changeNumber')}
