@@ -205,10 +205,12 @@ export class EventFeed {
  * after everything read now and cannot be skipped.
  */
 async function nextBatch(trx: Knex.Transaction, cursor: { txid: string; seq: bigint }, limit: number) {
+  // Ordered by the qualified columns: a bare "txid" would name the text selected as txid, and as
+  // text '10000' sorts before '9999', which skipped events wherever transaction ids gained a digit.
   return (await trx('events')
     .whereRaw('(txid, seq) > (?::xid8, ?)', [cursor.txid, cursor.seq.toString()])
     .whereRaw('txid < pg_snapshot_xmin(pg_current_snapshot())')
-    .orderBy([{ column: 'txid' }, { column: 'seq' }])
+    .orderBy([{ column: 'events.txid' }, { column: 'events.seq' }])
     .limit(limit)
     .select('seq', 'id', 'type', 'user_id', 'data', 'created_at', trx.raw('txid::text as txid'))) as EventRow[];
 }
