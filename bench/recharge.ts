@@ -21,7 +21,11 @@
  *      provider call as a local activity;
  *   0. the latency floor: one client, one recharge at a time;
  *   1. throughput: BENCH_RECHARGES recharges from BENCH_CONCURRENCY concurrent clients, and the
- *      CPU each component spent per recharge in that phase (from /proc);
+ *      CPU each component spent per recharge in that phase (from /proc); every retailer has a
+ *      webhook endpoint (a receiver in this process) and a mobile for SMS alerts, and after the
+ *      phase the bench waits until each of its recharges was announced (recharge.succeeded and
+ *      wallet.debited webhooks with valid signatures; the debit and success SMS alerts sent)
+ *      and prints the counts;
  *   2. latency at a fixed offered rate: BENCH_RATE recharges/s for BENCH_RATE_SECONDS;
  *   3. the history events of one recharge workflow, by type, and for the throughput phase the
  *      workflows Temporal ran and their history events per recharge (read from Temporal);
@@ -48,6 +52,10 @@ import { freeTemporalPorts } from '../dev/infra/temporal-server';
 import { startThrowawayInfra } from '../dev/infra/throwaway-infra';
 import { createLogger } from '../src/logger';
 import { startSimulators } from '../dev/simulators/start';
+import { listen } from '../dev/simulators/http';
+import { createWebhookReceiver, type WebhookReceiver } from '../dev/simulators/webhook-receiver';
+import { rechargeReference } from '../src/recharges/postings';
+import { verifySignature } from '../src/webhooks/signature';
 import { ApiClient, adminKey, uniqueMobile } from '../test/support/api';
 import { startStack } from '../test/support/stack';
 import { killProcess, startWorkerProcess } from '../test/support/worker-process';
@@ -374,6 +382,14 @@ async function measure(target: Target): Promise<Figures> {
   // ₹10,000 each: at the step-up threshold, so funding needs no mPIN.
   const funded = await fundRetailers(admin, RETAILERS, 1_000_000);
   const retailers = funded.map((r, i) => new ApiClient(target.apiUrls[i % target.apiUrls.length]!, r.api.key));
+  const receiver = createWebhookReceiver({ maxDeliveries: 1_000_000 });
+  const hooks = await listen(receiver.app, '127.0.0.1', 0);
+  const secrets = new Map<string, string>();
+  for (const r of funded) {
+    const e = await r.api.post('/v1/webhook-endpoints', { url: `${hooks.url}/hooks/${r.userId}` }, false);
+    if (e.status !== 201) throw new Error(`webhook endpoint refused: ${JSON.stringify(e.body)}`);
+    secrets.set(`/hooks/${r.userId}`, e.body.secret as string);
+  }
   const fire: Fire = async (via = retailers, key = randomUUID()) => {
     const r = via[randomInt(via.length)]!;
     const started = performance.now();
@@ -407,6 +423,7 @@ async function measure(target: Target): Promise<Figures> {
 
   // 1. Throughput, closed loop.
   const lat: number[] = [];
+  const succeeded: string[] = [];
   let failures = 0;
   let next = 0;
   const cpu0 = await sampleCpu(target.cpuParts, target.postgres);
@@ -418,7 +435,8 @@ async function measure(target: Target): Promise<Figures> {
       while (next++ < RECHARGES) {
         const r = await fire();
         lat.push(r.ms);
-        if (!r.ok) failures++;
+        if (r.ok) succeeded.push(r.id!);
+        else failures++;
       }
     }),
   );
@@ -448,6 +466,8 @@ async function measure(target: Target): Promise<Figures> {
       `     ${((b.commits - a.commits) / RECHARGES).toFixed(1).padStart(6)} transactions, ${((b.rows - a.rows) / RECHARGES).toFixed(1)} rows written  ${label}`,
     );
   }
+
+  await deliveriesOf(db, receiver, secrets, succeeded);
 
   // 2. Latency at a fixed offered rate, open loop.
   const rateLat: number[] = [];
@@ -495,6 +515,7 @@ async function measure(target: Target): Promise<Figures> {
 
   const overload = await overloadPhase(target, funded, RECHARGES / seconds, fire, client);
   await client.connection.close();
+  await hooks.close();
   return {
     load: loadAtStart,
     ceilingEmpty: ceil.empty,
@@ -518,6 +539,56 @@ async function measure(target: Target): Promise<Figures> {
 interface Retailer {
   api: ApiClient;
   userId: string;
+}
+
+/**
+ * Waits (up to 3 minutes) until every recharge of `ids` was announced to its retailer: the
+ * recharge.succeeded and wallet.debited webhooks at the receiver with valid signatures, and the
+ * debit and success SMS alerts sent; prints the counts and how long that took after the phase.
+ */
+async function deliveriesOf(db: Db, receiver: WebhookReceiver, secrets: Map<string, string>, ids: string[]) {
+  const t0 = performance.now();
+  const want = new Set(ids);
+  const count = async () => {
+    const hooks = { succeeded: new Set<string>(), debited: new Set<string>(), badSignatures: 0, received: 0 };
+    for (const d of receiver.received()) {
+      hooks.received++;
+      if (!verifySignature(secrets.get(d.path) ?? '', d.body, d.signature)) hooks.badSignatures++;
+      const data = (JSON.parse(d.body) as { data: { id?: string; reference?: string } }).data;
+      if (d.type === 'recharge.succeeded' && want.has(data.id!)) hooks.succeeded.add(data.id!);
+      const of = data.reference?.slice(rechargeReference('').length);
+      if (d.type === 'wallet.debited' && of && want.has(of)) hooks.debited.add(of);
+    }
+    const [sms] = (
+      await db.raw(
+        `select count(*) filter (where e.type = 'recharge.succeeded')::int as succeeded,
+                count(*) filter (where e.type = 'wallet.debited')::int as debited,
+                count(*) filter (where a.status <> 'sent')::int as unsent
+           from events e join alert_deliveries a on a.key = e.id and a.channel = 'sms'
+          where (e.type = 'recharge.succeeded' and e.data->>'id' = any(?))
+             or (e.type = 'wallet.debited' and e.data->>'kind' = 'recharge_capture' and e.data->>'reference' = any(?))`,
+        [ids, ids.map(rechargeReference)],
+      )
+    ).rows as [{ succeeded: number; debited: number; unsent: number }];
+    return { hooks, sms };
+  };
+  let c = await count();
+  const done = () =>
+    c.hooks.succeeded.size === ids.length &&
+    c.hooks.debited.size === ids.length &&
+    c.sms.succeeded === ids.length &&
+    c.sms.debited === ids.length &&
+    c.sms.unsent === 0;
+  while (!done() && performance.now() - t0 < 180_000) {
+    await new Promise((r) => setTimeout(r, 500));
+    c = await count();
+  }
+  console.log(
+    `   deliveries for its ${ids.length} recharges, ${((performance.now() - t0) / 1000).toFixed(1)} s after the phase: ` +
+      `webhooks recharge.succeeded ${c.hooks.succeeded.size}, wallet.debited ${c.hooks.debited.size} ` +
+      `(${c.hooks.received} received in all, ${c.hooks.badSignatures} bad signatures); ` +
+      `SMS success ${c.sms.succeeded}, debit ${c.sms.debited} (${c.sms.unsent} not sent) ${done() && c.hooks.badSignatures === 0 ? '- all delivered' : '- NOT ALL DELIVERED'}`,
+  );
 }
 
 type Fire = (
