@@ -149,9 +149,7 @@ export class AlertConsumer implements EventConsumer {
         else failed++;
       }
     }
-    const pending = (await this.db('alert_deliveries').where({ status: 'pending' }).count({ n: '*' }).first()) as
-      { n: bigint | string | number } | undefined;
-    return { sent, failed, pending: Number(pending?.n ?? 0) };
+    return { sent, failed };
   }
 
   /** Claims due messages with a lease, in one statement: two senders never take the same one. */

@@ -31,7 +31,6 @@ export interface MoneyEvent {
 export interface DeliveryCounts {
   sent: number;
   failed: number;
-  pending: number;
 }
 
 /**

@@ -125,8 +125,17 @@ export async function findCallerByApiKey(
   return row && { caller: toCaller(row), keyId: row.keyId };
 }
 
-/** Last-used time to the minute is plenty, and keeps this off every request's write path. */
+const touchedAt = new Map<string, number>();
+
+/**
+ * Last-used time to the minute is plenty, and keeps this off every request's write path: a
+ * process touches a key at most once a minute (and the statement only writes if no process has).
+ */
 export async function touchApiKey(db: Db, keyId: string): Promise<void> {
+  const now = Date.now();
+  if (now - (touchedAt.get(keyId) ?? 0) < 60_000) return;
+  if (touchedAt.size >= 10_000) touchedAt.clear();
+  touchedAt.set(keyId, now);
   await db('api_keys')
     .where({ id: keyId })
     .andWhere((w) => w.whereNull('last_used_at').orWhere('last_used_at', '<', db.raw("now() - interval '1 minute'")))

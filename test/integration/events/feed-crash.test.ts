@@ -107,7 +107,7 @@ test('the feed hands events out in transaction order where transaction ids gain 
   const probe: EventConsumer = {
     name: 'probe',
     enqueue: async (events) => void seen.push(...events.map((e) => e.id)),
-    sendDue: async () => ({ sent: 0, failed: 0, pending: 0 }),
+    sendDue: async () => ({ sent: 0, failed: 0 }),
   };
   const feed = new EventFeed(own.db);
   while ((await feed.handOut([probe], 1)) > 0);
