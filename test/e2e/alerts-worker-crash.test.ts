@@ -3,9 +3,9 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { Db } from '../../src/db/knex';
 import { alertText } from '../../src/events/alerts';
-import type { MoneyEvent } from '../../src/events/types';
 import { ApiClient, adminKey, uniqueMobile } from '../support/api';
 import { testDb } from '../support/db';
+import { asMoneyEvent, type StoredEvent } from '../support/events';
 import { eventually, fundedRetailer } from '../support/fixtures';
 import { startStack, type TestStack } from '../support/stack';
 import { killProcess, startWorkerProcess } from '../support/worker-process';
@@ -129,14 +129,7 @@ test(
     const events = (await db('events')
       .whereIn('user_id', users)
       .whereIn('type', ['wallet.debited', 'wallet.credited'])
-      .orderBy('seq')) as Array<{
-      seq: bigint;
-      id: string;
-      type: MoneyEvent['type'];
-      user_id: string;
-      data: Record<string, unknown>;
-      created_at: Date;
-    }>;
+      .orderBy('seq')) as StoredEvent[];
     for (const u of users) {
       const entries = (await db('ledger_entries')
         .where({ account_id: `wallet:${u}` })
@@ -170,13 +163,7 @@ test(
     // The sinks: every owner got each of its alerts (at least once), and nothing meant for another.
     let duplicates = 0;
     for (const u of users) {
-      const expected = events
-        .filter((e) => e.user_id === u)
-        .map(
-          (e) =>
-            alertText({ seq: e.seq, id: e.id, type: e.type, userId: e.user_id, createdAt: e.created_at, data: e.data })!
-              .body,
-        );
+      const expected = events.filter((e) => e.user_id === u).map((e) => alertText(asMoneyEvent(e))!.body);
       const got = await smsTo(mobiles.get(u)!);
       const want = new Set(expected);
       for (const body of got) assert.ok(want.has(body), `${u} received an SMS not about its wallet: ${body}`);

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { alertText } from '../../../src/events/alerts';
 import { EventFeed } from '../../../src/events/feed';
-import type { EventConsumer, MoneyEvent } from '../../../src/events/types';
+import type { EventConsumer } from '../../../src/events/types';
 import { Ledger, walletAccount, walletAccountId } from '../../../src/ledger';
 import { separateDatabase, uniq } from '../../support/db';
+import { asMoneyEvent, type StoredEvent } from '../../support/events';
 import { killProcess } from '../../support/worker-process';
 
 // The events feed and the alerts queue under crashes, many times over: dispatcher processes are
@@ -164,14 +165,7 @@ test(
     const events = (await own
       .db('events')
       .whereIn('type', ['wallet.debited', 'wallet.credited'])
-      .select('seq', 'id', 'type', 'user_id', 'data', 'created_at')) as Array<{
-      seq: bigint;
-      id: string;
-      type: MoneyEvent['type'];
-      user_id: string;
-      data: Record<string, unknown>;
-      created_at: Date;
-    }>;
+      .select('seq', 'id', 'type', 'user_id', 'data', 'created_at')) as StoredEvent[];
     assert.deepEqual(
       events.map((e) => e.id).sort(),
       entries.map((e) => `evt_w${e.seq}`).sort(),
@@ -179,14 +173,7 @@ test(
     );
 
     const alerted = events.flatMap((e) => {
-      const text = alertText({
-        seq: e.seq,
-        id: e.id,
-        type: e.type,
-        userId: e.user_id,
-        createdAt: e.created_at,
-        data: e.data,
-      });
+      const text = alertText(asMoneyEvent(e));
       return text ? [{ e, body: text.body }] : [];
     });
     const deliveries = (await own
