@@ -24,7 +24,8 @@ const RETRY_AFTER_SECONDS = 1;
  * and a recharge answered 202 stays in flight after its request ends. Each admitted request leaves
  * a ticket (recharge_admissions) that counts while its recharge row is in flight, or for a short
  * grace while the row does not exist yet; admissions serialize on one advisory lock, so concurrent
- * requests cannot all see room for one. A retry of a recharge that already exists (or holds a
+ * requests cannot all see room for one (the decision is one database function, so the lock is
+ * held for its own work only). A retry of a recharge that already exists (or holds a
  * ticket) is always admitted: it starts no new work.
  */
 export class RechargeAdmission {
@@ -38,31 +39,16 @@ export class RechargeAdmission {
     if (!idempotencyKey) return; // refused by the idempotency check, which runs next
     const { maxInFlight, maxInFlightPerUser } = this.limits;
     const id = rechargeId(caller.id, idempotencyKey);
-    const decision = await this.db.transaction(async (trx) => {
-      await trx.raw(`select pg_advisory_xact_lock(hashtext('tijori:recharge-admission'))`);
-      if (await trx('recharges').where({ id }).first('id')) return 'known';
-      await trx.raw(
-        `delete from recharge_admissions a
-        where exists (select 1 from recharges r where r.id = a.recharge_id and r.status <> all(?))
-           or (a.admitted_at < now() - make_interval(secs => ?)
-               and not exists (select 1 from recharges r where r.id = a.recharge_id))`,
-        [inFlightStatuses, ORPHAN_TICKET_SECONDS],
-      );
-      const counts = (
-        await trx.raw<{ rows: Array<{ platform: number; mine: number; again: boolean }> }>(
-          `select count(*)::int as platform,
-                (count(*) filter (where user_id = ?))::int as mine,
-                coalesce(bool_or(recharge_id = ?), false) as again
-           from recharge_admissions`,
-          [caller.id, id],
-        )
-      ).rows[0]!;
-      if (counts.again) return 'known';
-      if (counts.platform >= maxInFlight) return 'platform';
-      if (counts.mine >= maxInFlightPerUser) return 'user';
-      await trx('recharge_admissions').insert({ recharge_id: id, user_id: caller.id });
-      return 'ticket';
-    });
+    // One statement: migrations/20261129000000_admit_recharge_function.ts holds the steps.
+    const { rows } = (await this.db.raw(`select admit_recharge(?, ?, ?, ?, ?, ?) as decision`, [
+      id,
+      caller.id,
+      maxInFlight,
+      maxInFlightPerUser,
+      inFlightStatuses,
+      ORPHAN_TICKET_SECONDS,
+    ])) as { rows: Array<{ decision: 'known' | 'platform' | 'user' | 'ticket' }> };
+    const decision = rows[0]!.decision;
     if (decision === 'known') return;
     if (decision !== 'ticket') {
       res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
