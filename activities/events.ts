@@ -42,22 +42,12 @@ export function createEventActivities({ db, eventConsumers }: EventDeps) {
       try {
         const until = Date.now() + input.forMs;
         while (Date.now() < until && !ctx.cancellationSignal.aborted) {
-          const derived = await feed.derive(input.batchSize);
-          const handed = await feed.handOut(eventConsumers, input.batchSize);
-          const results = await Promise.all(eventConsumers.map((c) => c.sendDue(input.batchSize)));
+          const pass = await feed.pass(eventConsumers, input.batchSize);
           totals.passes++;
-          totals.events += handed;
-          for (const r of results) {
-            totals.sent += r.sent;
-            totals.failed += r.failed;
-          }
-          // A pass that filled none of its batches took all there was: wait for more rather than
-          // pass again at once for a few events (a pass costs a dozen statements, whatever its size).
-          const full =
-            derived === input.batchSize ||
-            handed === input.batchSize ||
-            results.some((r) => r.sent + r.failed >= input.batchSize);
-          if (!full) await ctx.sleep(input.idleMs);
+          totals.events += pass.handed;
+          totals.sent += pass.sent;
+          totals.failed += pass.failed;
+          if (!pass.full) await ctx.sleep(input.idleMs);
         }
         return totals;
       } finally {

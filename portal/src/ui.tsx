@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type ComponentProps, type ReactNode } from 'react';
 import { messageOf } from './error-text';
 import { formatPaise } from './money';
 import { useI18n } from './i18n';
@@ -101,49 +101,74 @@ export function Field({ label, children, hint }: { label: string; children: Reac
   );
 }
 
-/** A six-digit number typed on a phone's number pad: the step-up mPIN, hidden as it is typed. */
-export function MpinField({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+interface DigitsProps {
+  value: string;
+  onChange: (v: string) => void;
+}
+
+type InputAttributes = Pick<ComponentProps<'input'>, 'name' | 'type' | 'inputMode' | 'autoComplete'>;
+
+/** A required number of a fixed form, typed on a phone's number pad. */
+function DigitsInput({
+  value,
+  onChange,
+  ...input
+}: DigitsProps & InputAttributes & { pattern: string; maxLength: number }) {
+  return <input {...input} required value={value} onChange={(e) => onChange(e.target.value)} />;
+}
+
+/** An Indian mobile number: ten digits, the first 6 to 9. */
+export function MobileInput(props: DigitsProps & Pick<InputAttributes, 'inputMode' | 'autoComplete'>) {
+  return <DigitsInput name="mobile" type="tel" pattern="[6-9][0-9]{9}" maxLength={10} {...props} />;
+}
+
+/** A six-digit number. */
+function SixDigits(props: DigitsProps & Omit<InputAttributes, 'inputMode'>) {
+  return <DigitsInput inputMode="numeric" pattern="[0-9]{6}" maxLength={6} {...props} />;
+}
+
+/** The step-up mPIN, hidden as it is typed. */
+export function MpinField(props: DigitsProps) {
   const { t } = useI18n();
   return (
     <Field label={t('mpin')} hint={t('mpinNeeded')}>
-      <input
-        name="mpin"
-        type="password"
-        inputMode="numeric"
-        pattern="[0-9]{6}"
-        maxLength={6}
-        required
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-      />
+      <SixDigits name="mpin" type="password" {...props} />
     </Field>
   );
 }
 
-/** The six-digit code an SMS brought (sign-in, KYC's mobile step). */
-export function CodeField({
-  value,
-  onChange,
-  autoComplete,
-}: {
-  value: string;
-  onChange: (v: string) => void;
-  autoComplete?: string;
-}) {
+/** The code an SMS brought (sign-in, KYC's mobile step). */
+export function CodeField(props: DigitsProps & Pick<InputAttributes, 'autoComplete'>) {
   const { t } = useI18n();
   return (
     <Field label={t('code')}>
-      <input
-        name="otp"
-        inputMode="numeric"
-        autoComplete={autoComplete}
-        pattern="[0-9]{6}"
-        maxLength={6}
-        required
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-      />
+      <SixDigits name="otp" {...props} />
     </Field>
+  );
+}
+
+/** A button `text` (for the item `name`, if any), and in its place its form until the form is done. */
+export function FormInPlace({
+  text,
+  name,
+  form,
+  onDone,
+}: {
+  text: string;
+  name?: string;
+  form: (done: () => void) => ReactNode;
+  onDone: () => void;
+}) {
+  const [open, setOpen] = useState(false);
+  return open ? (
+    form(() => {
+      setOpen(false);
+      onDone();
+    })
+  ) : (
+    <button type="button" onClick={() => setOpen(true)} aria-label={name === undefined ? undefined : `${text} ${name}`}>
+      {text}
+    </button>
   );
 }
 

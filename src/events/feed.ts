@@ -114,6 +114,25 @@ export function eventsOfEntry(e: EntryRow): Array<Omit<MoneyEvent, 'seq'>> {
 export class EventFeed {
   constructor(private readonly db: Db) {}
 
+  /**
+   * One pass of the dispatcher: derive, hand out, let every consumer send what is due, each up to
+   * `batchSize`. `full` when one of them filled its batch: more may be waiting, pass again at once;
+   * otherwise it took all there was, and passing again at once would cost a dozen statements for a
+   * few events.
+   */
+  async pass(
+    consumers: readonly EventConsumer[],
+    batchSize: number,
+  ): Promise<{ handed: number; sent: number; failed: number; full: boolean }> {
+    const derived = await this.derive(batchSize);
+    const handed = await this.handOut(consumers, batchSize);
+    const results = await Promise.all(consumers.map((c) => c.sendDue(batchSize)));
+    const sent = results.reduce((n, r) => n + r.sent, 0);
+    const failed = results.reduce((n, r) => n + r.failed, 0);
+    const full = derived === batchSize || handed === batchSize || results.some((r) => r.sent + r.failed >= batchSize);
+    return { handed, sent, failed, full };
+  }
+
   /** Events for the ledger entries after the cursor (at most `limit` entries); how many entries were read. */
   async derive(limit: number): Promise<number> {
     return this.db.transaction(async (trx) => {

@@ -3,8 +3,8 @@ import { createDb } from '../../src/db/knex';
 import { AlertConsumer } from '../../src/events/alerts';
 import { EventFeed } from '../../src/events/feed';
 
-// The dispatcher's passes (activities/events.ts, without Temporal around them) as a process of its
-// own, to be SIGKILLed at any moment: the alerts' SMS "sent" are lines appended to SMS_SINK.
+// The dispatcher's passes (EventFeed.pass, as activities/events.ts runs them, without Temporal) as
+// a process of its own, to be SIGKILLed at any moment: the SMS "sent" are lines in SMS_SINK.
 const db = createDb(process.env.DATABASE_URL!, 4);
 const sink = process.env.SMS_SINK!;
 const sms = {
@@ -26,10 +26,7 @@ const batchSize = Number(process.env.BATCH_SIZE ?? 50);
 async function main() {
   process.stdout.write('dispatching\n');
   for (;;) {
-    const derived = await feed.derive(batchSize);
-    const handed = await feed.handOut(consumers, batchSize);
-    const due = await Promise.all(consumers.map((c) => c.sendDue(batchSize)));
-    if (!derived && !handed && due.every((d) => d.sent + d.failed === 0)) await new Promise((r) => setTimeout(r, 5));
+    if (!(await feed.pass(consumers, batchSize)).full) await new Promise((r) => setTimeout(r, 5));
   }
 }
 

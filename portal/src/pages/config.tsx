@@ -3,7 +3,7 @@ import { call, type Body, type Reply } from '../api/client';
 import { istDayStart, istToday } from '../dates';
 import { useI18n } from '../i18n';
 import { formatBps, formatPaise, parsePercent, parseRupees, rupeesText } from '../money';
-import { ErrorText, Field, Loaded, Money, SubmitButton, useAction, useAsync } from '../ui';
+import { FormInPlace, ErrorText, Field, Loaded, Money, SubmitButton, useAction, useAsync } from '../ui';
 import { ProviderDefinitionForm } from './provider-definition';
 
 type Operator = Reply<'getOperators'>['items'][number];
@@ -204,7 +204,6 @@ function Compliance() {
 function Providers() {
   const { t } = useI18n();
   const providers = useAsync(() => call<'getProviders'>('GET', '/v1/providers'), []);
-  const [creating, setCreating] = useState(false);
   return (
     <section className="card">
       <h2>{t('providers')}</h2>
@@ -217,18 +216,11 @@ function Providers() {
           </ul>
         )}
       </Loaded>
-      {creating ? (
-        <ProviderDefinitionForm
-          onDone={() => {
-            setCreating(false);
-            providers.reload();
-          }}
-        />
-      ) : (
-        <button type="button" onClick={() => setCreating(true)}>
-          {t('newProvider')}
-        </button>
-      )}
+      <FormInPlace
+        text={t('newProvider')}
+        form={(done) => <ProviderDefinitionForm onDone={done} />}
+        onDone={providers.reload}
+      />
     </section>
   );
 }
@@ -236,7 +228,6 @@ function Providers() {
 function ProviderRoutes({ provider, onChange }: { provider: Provider; onChange: () => void }) {
   const { t } = useI18n();
   const [routes, setRoutes] = useState(provider.routes.map((r) => ({ ...r, priority: String(r.priority) })));
-  const [editing, setEditing] = useState(false);
   const [saved, setSaved] = useState(false);
   const action = useAction();
   const change = (n: number, patch: Partial<(typeof routes)[number]>) =>
@@ -302,19 +293,12 @@ function ProviderRoutes({ provider, onChange }: { provider: Provider; onChange: 
         {saved && <span role="status">{t('saved')}</span>}
       </form>
       <ErrorText error={action.error} />
-      {editing ? (
-        <ProviderDefinitionForm
-          provider={provider}
-          onDone={() => {
-            setEditing(false);
-            onChange();
-          }}
-        />
-      ) : (
-        <button type="button" onClick={() => setEditing(true)} aria-label={`${t('editDefinition')} ${provider.name}`}>
-          {t('editDefinition')}
-        </button>
-      )}
+      <FormInPlace
+        text={t('editDefinition')}
+        name={provider.name}
+        form={(done) => <ProviderDefinitionForm provider={provider} onDone={done} />}
+        onDone={onChange}
+      />
     </li>
   );
 }
@@ -368,7 +352,6 @@ function rulesOf(drafts: RuleDraft[]): RuleBody[] | undefined {
 function CommissionPlans() {
   const { t } = useI18n();
   const plans = useAsync(() => call<'getCommissionPlans'>('GET', '/v1/commission-plans'), []);
-  const [creating, setCreating] = useState(false);
   return (
     <section className="card">
       <h2>{t('commissionPlans')}</h2>
@@ -381,25 +364,13 @@ function CommissionPlans() {
           </ul>
         )}
       </Loaded>
-      {creating ? (
-        <PlanForm
-          onDone={() => {
-            setCreating(false);
-            plans.reload();
-          }}
-        />
-      ) : (
-        <button type="button" onClick={() => setCreating(true)}>
-          {t('newPlan')}
-        </button>
-      )}
+      <FormInPlace text={t('newPlan')} form={(done) => <PlanForm onDone={done} />} onDone={plans.reload} />
     </section>
   );
 }
 
 function PlanRow({ plan, onChange }: { plan: Plan; onChange: () => void }) {
   const { t } = useI18n();
-  const [editing, setEditing] = useState(false);
   return (
     <li className="row" data-testid={`plan-${plan.name}`}>
       <div className="row-main">
@@ -420,19 +391,12 @@ function PlanRow({ plan, onChange }: { plan: Plan; onChange: () => void }) {
           </li>
         ))}
       </ul>
-      {editing ? (
-        <PlanForm
-          plan={plan}
-          onDone={() => {
-            setEditing(false);
-            onChange();
-          }}
-        />
-      ) : (
-        <button type="button" onClick={() => setEditing(true)} aria-label={`${t('edit')} ${plan.name}`}>
-          {t('edit')}
-        </button>
-      )}
+      <FormInPlace
+        text={t('edit')}
+        name={plan.name}
+        form={(done) => <PlanForm plan={plan} onDone={done} />}
+        onDone={onChange}
+      />
       <AssignForm plan={plan} onDone={onChange} />
     </li>
   );

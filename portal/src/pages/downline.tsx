@@ -3,7 +3,7 @@ import { ApiError, call, newKey } from '../api/client';
 import { useMe, type User } from '../app';
 import { useI18n } from '../i18n';
 import { formatPaise, parseRupees } from '../money';
-import { ErrorText, Field, Loaded, MpinField, Money, SubmitButton, useAction, useAsync } from '../ui';
+import { ErrorText, Field, Loaded, MobileInput, MpinField, Money, SubmitButton, useAction, useAsync } from '../ui';
 import { stepUpThresholdPaise } from './recharge';
 
 const childRoles: Record<string, string[]> = {
@@ -117,15 +117,7 @@ function CreateUser({ parent, onCreated }: { parent: User; onCreated: () => void
         <input name="name" required value={name} onChange={(e) => setName(e.target.value)} />
       </Field>
       <Field label={t('mobile')}>
-        <input
-          name="mobile"
-          type="tel"
-          pattern="[6-9][0-9]{9}"
-          maxLength={10}
-          required
-          value={mobile}
-          onChange={(e) => setMobile(e.target.value)}
-        />
+        <MobileInput value={mobile} onChange={setMobile} />
       </Field>
       <ErrorText error={action.error} />
       {created && <p role="status">{created}</p>}

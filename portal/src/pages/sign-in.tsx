@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { call, setSession } from '../api/client';
 import { useI18n } from '../i18n';
-import { CodeField, ErrorText, Field, SubmitButton, useAction } from '../ui';
+import { CodeField, ErrorText, Field, MobileInput, SubmitButton, useAction } from '../ui';
 
 export function SignIn() {
   const { t } = useI18n();
@@ -35,17 +35,7 @@ export function SignIn() {
       {!challenge ? (
         <form onSubmit={requestCode}>
           <Field label={t('mobile')}>
-            <input
-              name="mobile"
-              type="tel"
-              inputMode="numeric"
-              autoComplete="tel-national"
-              pattern="[6-9][0-9]{9}"
-              maxLength={10}
-              required
-              value={mobile}
-              onChange={(e) => setMobile(e.target.value)}
-            />
+            <MobileInput value={mobile} onChange={setMobile} inputMode="numeric" autoComplete="tel-national" />
           </Field>
           <SubmitButton busy={action.busy}>{t('sendCode')}</SubmitButton>
         </form>
